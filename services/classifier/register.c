@@ -1,0 +1,167 @@
+/* register.c — REPORTED → REGISTERED.
+ *
+ *   on CaseReported(id) or a stale q:classify entry:
+ *     case = load(id); if case.state != REPORTED: drop the queue entry, done
+ *     decision = category(reporter | rules | model); route = responsibility(category, place)
+ *     triage = no decision, confidence < classifier.min_confidence, located nowhere, no route
+ *     commit(guard: state REPORTED and version): doc += category, classification, routing,
+ *            priority, grade; ZREM q:classify; ZADD q:dispatch (or q:triage)
+ *     push CaseClassified to the dispatcher unless triaged */
+#include "classifier.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "case.h"
+#include "log.h"
+#include "txn.h"
+#include "util.h"
+
+/* The classification block shown in GET /v1/cases/{id}. */
+static json_t *
+s_classification (const yx_config_t *cfg, const yx_decision_t *d)
+{
+    json_t *alts = json_array ();
+    for (int i = 0; i < d->nalt; i++) {
+        const yx_category_t *c = yx_config_category (cfg, d->alt[i].code);
+        json_array_append_new (alts, json_pack ("{s:s, s:s, s:f}", "code", d->alt[i].code, "name",
+                                                c ? c->name : "", "confidence", d->alt[i].confidence));
+    }
+    json_t *o = json_pack ("{s:s, s:f, s:o}", "method", d->method, "confidence", d->confidence,
+                           "alternatives", alts);
+    if (*d->label)
+        json_object_set_new (o, "topic", json_string (d->label));
+    return o;
+}
+
+/* The routing block: the chosen departments and the candidates after them. */
+static json_t *
+s_routing (const yx_route_t *r)
+{
+    json_t *assist = json_array (), *next = json_array ();
+    for (int i = 0; i < r->nassist; i++)
+        json_array_append_new (assist, json_string (r->assist[i]));
+    for (int i = 0; i < r->nnext; i++)
+        json_array_append_new (next, json_string (r->next[i]));
+    return json_pack ("{s:s, s:s, s:o, s:o}", "mode", r->mode, "lead", r->lead, "assist", assist,
+                      "candidates", next);
+}
+
+/* Removes a queue entry for a case that no longer needs this stage. */
+static void
+s_drop_entry (yx_classifier_t *self, const char *district, const char *id)
+{
+    char k[96];
+    redisReply *r = yx_store_cmd (self->store, "ZREM %s %s", yx_key (k, sizeof k, district, YX_Q_CLASSIFY), id);
+    if (r)
+        freeReplyObject (r);
+}
+
+/* Nudges the dispatcher; the q:dispatch entry is the real hand-over. */
+static void
+s_nudge (yx_classifier_t *self, const char *id, long long version, const char *category)
+{
+    char eid[40];
+    Yixian__V1__CaseClassified m = YIXIAN__V1__CASE_CLASSIFIED__INIT;
+    m.case_id = (char *) id;
+    m.version = (uint64_t) version;
+    m.event_id = yx_random_id (eid, sizeof eid);
+    m.at_ms = yx_now_ms ();
+    m.category = (char *) category;
+    yx_env_t env = YIXIAN__V1__ENVELOPE__INIT;
+    env.body_case = YIXIAN__V1__ENVELOPE__BODY_CLASSIFIED;
+    env.classified = &m;
+    if (self->to_dispatcher)
+        yx_bus_send (self->to_dispatcher, NULL, NULL, 0, &env);
+}
+
+int
+yx_classifier_register (yx_classifier_t *self, const char *case_id)
+{
+    yx_case_t c;
+    yx_case_load_t lr = yx_case_load (self->store, case_id, 0, &c);
+    if (lr == YX_CASE_UNAVAILABLE)
+        return -1;
+    char district[8];
+    if (lr == YX_CASE_MISSING) {
+        if (yx_case_id_district (case_id, district) == 0)
+            s_drop_entry (self, district, case_id);
+        return 0;
+    }
+    if (strcmp (c.state, "REPORTED") != 0) {
+        s_drop_entry (self, c.district, case_id);
+        yx_case_clear (&c);
+        return 0;
+    }
+    const yx_config_t *cfg = self->cfg;
+    char text[8400];
+    snprintf (text, sizeof text, "%s %s", yx_doc_str (c.doc, "title"), yx_doc_str (c.doc, "description"));
+    yx_decision_t d;
+    const char *reported = json_string_value (json_object_get (c.doc, "reported_category"));
+    yx_decide_category (cfg, self->model, reported, text, &d);
+    json_t *loc = json_object_get (c.doc, "location");
+    yx_route_t route;
+    bool routed = *d.code && yx_decide_route (cfg, d.code, yx_doc_str (loc, "community"),
+                                             yx_doc_str (loc, "street"), c.district, &route) == 0;
+    const char *triage = !*d.code                              ? "no_category"
+                         : d.confidence < cfg->classifier_min_conf ? "low_confidence"
+                         : strcmp (yx_doc_str (loc, "located_by"), "triage") == 0 ? "not_located"
+                         : !routed                                ? "no_department"
+                                                                  : NULL;
+    const yx_category_t *cat = *d.code ? yx_config_category (cfg, d.code) : NULL;
+    json_object_set_new (c.doc, "category", cat ? json_pack ("{s:s, s:s, s:s}", "code", cat->code, "name",
+                                                             cat->name, "class", cat->class_name)
+                                                : json_null ());
+    json_object_set_new (c.doc, "classification", s_classification (cfg, &d));
+    if (cat)
+        json_object_set_new (c.doc, "priority", json_string (cat->priority));
+    if (routed) {
+        json_object_set_new (c.doc, "routing", s_routing (&route));
+        json_object_set_new (c.doc, "grade", json_string (route.nassist > 0 ? "tough" : "routine"));
+    }
+    json_object_set_new (c.doc, "triage", triage ? json_string (triage) : json_null ());
+    int64_t now = yx_now_ms ();
+    json_object_set_new (c.doc, "updated_ms", json_integer (now));
+    char *doc = json_dumps (c.doc, JSON_COMPACT);
+    char note[160], version[24], k[128];
+    snprintf (note, sizeof note, "category=%s method=%s confidence=%.2f%s%s", *d.code ? d.code : "-", d.method,
+              d.confidence, triage ? " triage=" : "", triage ? triage : "");
+    char *tl = yx_case_timeline_entry (now, "classifier", "REGISTERED", note);
+    snprintf (version, sizeof version, "%lld", c.version);
+    yx_txn_t t;
+    yx_txn_init (&t, c.district, case_id);
+    yx_txn_zrem (&t, yx_key (k, sizeof k, c.district, YX_Q_CLASSIFY), case_id);
+    yx_txn_zadd (&t, yx_key (k, sizeof k, c.district, triage ? YX_Q_TRIAGE : YX_Q_DISPATCH), (double) now, case_id);
+    char field[48];
+    snprintf (field, sizeof field, "category:%s", *d.code ? d.code : "none");
+    yx_txn_hincrby (&t, yx_key (k, sizeof k, c.district, YX_K_STATS), field, 1);
+    snprintf (field, sizeof field, "classified_by:%s", d.method);
+    yx_txn_hincrby (&t, yx_key (k, sizeof k, c.district, YX_K_STATS), field, 1);
+    if (triage)
+        yx_txn_hincrby (&t, yx_key (k, sizeof k, c.district, YX_K_STATS), "triaged", 1);
+    yx_txn_spec_t spec = { .expected_version = version, .allowed_states = "REPORTED", .doc = doc,
+                           .state = "REGISTERED", .timeline = tl };
+    yx_txn_result_t res;
+    yx_txn_status_t st = yx_txn_commit (&t, self->store, &spec, &res);
+    yx_txn_free (&t);
+    free (doc);
+    free (tl);
+    int rc = 0;
+    if (st == YX_TXN_OK) {
+        yx_info ("case_registered", "case=%s category=%s method=%s confidence=%.2f triage=%s", case_id,
+                 *d.code ? d.code : "-", d.method, d.confidence, triage ? triage : "no");
+        if (!triage)
+            s_nudge (self, case_id, res.version, d.code);
+    }
+    else
+    if (st == YX_TXN_CONFLICT && strcmp (res.reason, "state") == 0)
+        s_drop_entry (self, c.district, case_id);
+    else
+        rc = -1;
+    free (res.stored);
+    yx_case_clear (&c);
+    return rc;
+}

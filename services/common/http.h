@@ -1,0 +1,51 @@
+/* http.h — a small layer over libmicrohttpd shared by intake and metrics: request
+ * bodies with a size cap, JSON responses, API-style errors, header and query access. */
+#ifndef YX_HTTP_H
+#define YX_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct MHD_Connection;
+
+typedef struct {
+    const char *method;            /* GET, POST … */
+    const char *url;               /* path without the query */
+    struct MHD_Connection *conn;   /* for header and query lookups */
+    char *body;                    /* request body, NUL-terminated (NULL if none) */
+    size_t body_len;               /* its length */
+    bool too_large;                /* the body went over the limit */
+} yx_http_req_t;
+
+typedef struct {
+    int status;                    /* HTTP status */
+    char *body;                    /* response body (owned) */
+    size_t len;                    /* its length */
+    const char *content_type;      /* defaults to application/json */
+    char location[160];            /* Location header, "" for none */
+    int retry_after;               /* Retry-After seconds, 0 for none */
+    const char *cache_control;     /* Cache-Control header or NULL */
+} yx_http_resp_t;
+
+typedef void (*yx_http_handler_t) (yx_http_req_t *req, yx_http_resp_t *resp, void *arg);
+
+typedef struct yx_http yx_http_t;
+
+/* Starts a server on bind:port with a pool of threads; the handler runs on pool
+ * threads (one request at a time per thread). NULL on failure (logged). */
+yx_http_t *yx_http_start (const char *bind, int port, int threads, size_t max_body,
+                          yx_http_handler_t handler, void *arg);
+void yx_http_stop (yx_http_t **self_p);
+
+/* Response helpers: JSON (steals the reference), an API error, plain text. */
+void yx_http_json (yx_http_resp_t *resp, int status, json_t *body);
+void yx_http_error (yx_http_resp_t *resp, int status, const char *code, const char *message,
+                    const char *field);
+void yx_http_text (yx_http_resp_t *resp, int status, const char *content_type, const char *text,
+                   size_t len);
+
+const char *yx_http_header (const yx_http_req_t *req, const char *name);
+const char *yx_http_query (const yx_http_req_t *req, const char *name);
+
+#endif
