@@ -118,10 +118,10 @@ s_render_time (json_t *obj, const char *key_ms, const char *key, int offset_min)
 json_t *
 yx_case_view (const yx_case_t *c, int show_phone, int offset_min)
 {
-    json_t *v = json_deep_copy (c->doc);
-    json_object_set_new (v, "id", json_string (c->id));
-    json_object_set_new (v, "state", json_string (c->state));
-    json_object_set_new (v, "version", json_integer (c->version));
+    json_t *v = json_pack ("{s:s, s:s, s:I}", "id", c->id, "state", c->state, "version", (json_int_t) c->version);
+    json_t *copy = json_deep_copy (c->doc);
+    json_object_update (v, copy);
+    json_decref (copy);
     s_render_time (v, "created_ms", "created_at", offset_min);
     s_render_time (v, "updated_ms", "updated_at", offset_min);
     s_render_time (v, "reported_at_ms", "reported_at", offset_min);

@@ -2,8 +2,9 @@
 
     Ties together the GeoJSON loader (geo_geojson.c), the point-in-polygon
     index (geo_index.c, one over the grids and one over the streets) and the
-    nearest-street index (geo_near.c), plus grid-code and gazetteer lookups
-    and the GCJ-02 transforms. See docs/location.md.
+    nearest-street index (geo_near.c); checks the two files against each
+    other; answers grid-code and gazetteer lookups. The GCJ-02 transforms and
+    distance live in geo_coord.c. See docs/location.md.
 */
 #include <errno.h>
 #include <math.h>
@@ -13,12 +14,9 @@
 
 #include "geo_private.h"
 
-/* Mean Earth radius (IUGG), metres: for haversine and the local plane */
-#define S_EARTH_M 6371008.8
-
 /* A code and the feature that has it */
 typedef struct {
-    const char *code;     /* points into the grids layer's codes */
+    const char *code;     /* points into a layer's codes */
     int index;            /* shape index of the feature that has it */
 } s_ref_t;
 
@@ -133,7 +131,8 @@ s_link (yx_geo_t *self, const char *sname, const char *gname, char *err, size_t 
 }
 
 //  Finds every grid's representative point and checks that it resolves to
-//  that grid (if not, two grids overlap there).
+//  that grid: if another grid has it, the two overlap; if none does, the
+//  grid has no usable area.
 
 static int
 s_rep_points (yx_geo_t *self, const char *gname, char *err, size_t errlen)
@@ -145,13 +144,15 @@ s_rep_points (yx_geo_t *self, const char *gname, char *err, size_t errlen)
     }
     for (int g = 0; g < self->grids.count; g++) {
         double *p = self->rep + 2 * g;
-        if (yx_geo_layer_inside_point (&self->grids, g, p, p + 1)) {
+        int found = -1;
+        if (yx_geo_layer_inside_point (&self->grids, g, p, p + 1) == 0)
+            found = yx_geo_pindex_find (&self->grid_index, p [0], p [1]);
+        if (found < 0) {
             snprintf (err, errlen, "%s: feature %d: grid %s has no area",
                       gname, g, self->grids.codes [g].grid);
             return -1;
         }
-        int found = yx_geo_pindex_find (&self->grid_index, p [0], p [1]);
-        if (found >= 0 && found != g) {
+        if (found != g) {
             snprintf (err, errlen, "%s: feature %d: grid %s overlaps feature %d (grid %s) at %.7f, %.7f",
                       gname, g, self->grids.codes [g].grid, found,
                       self->grids.codes [found].grid, p [1], p [0]);
@@ -185,7 +186,7 @@ s_new (const char *stext, size_t slen, const char *sname,
         }
         self->plane.lon0 = minlon;
         self->plane.lat0 = (minlat + maxlat) / 2;
-        self->plane.ky = S_EARTH_M * M_PI / 180;
+        self->plane.ky = YX_GEO_EARTH_M * M_PI / 180;
         self->plane.kx = self->plane.ky * cos (self->plane.lat0 * M_PI / 180);
         rc = yx_geo_pindex_build (&self->grid_index, &self->grids, err, errlen)
           || yx_geo_pindex_build (&self->street_index, &self->streets, err, errlen)
@@ -231,9 +232,16 @@ s_read_file (const char *path, size_t *len, char *err, size_t errlen)
     return text;
 }
 
+//  Loads both files and builds the indexes; NULL with "FILE: ..." in err.
+
 yx_geo_t *
 yx_geo_new (const char *streets_path, const char *grids_path, char *err, size_t errlen)
 {
+    char scratch [1];
+    if (!err || errlen == 0) {
+        err = scratch;
+        errlen = sizeof scratch;
+    }
     size_t slen, glen;
     char *stext = s_read_file (streets_path, &slen, err, errlen);
     char *gtext = stext? s_read_file (grids_path, &glen, err, errlen): NULL;
@@ -245,10 +253,17 @@ yx_geo_new (const char *streets_path, const char *grids_path, char *err, size_t 
     return self;
 }
 
+//  Same from memory; messages name the documents "streets" and "grids".
+
 yx_geo_t *
 yx_geo_new_from_memory (const char *streets_json, size_t slen, const char *grids_json, size_t glen,
                         char *err, size_t errlen)
 {
+    char scratch [1];
+    if (!err || errlen == 0) {
+        err = scratch;
+        errlen = sizeof scratch;
+    }
     return s_new (streets_json, slen, "streets", grids_json, glen, "grids", err, errlen);
 }
 
@@ -263,6 +278,8 @@ s_places_free (yx_geo_t *self)
     self->places = NULL;
     self->nplaces = 0;
 }
+
+//  Frees everything and nulls the caller's pointer.
 
 void
 yx_geo_destroy (yx_geo_t **self_p)
@@ -319,11 +336,22 @@ s_outline_dist2 (const yx_geo_t *self, int g, double x, double y)
     return best;
 }
 
+//  Squared metric distance from (lon, lat) to grid g's bounding box.
+
+static double
+s_box_dist2 (const yx_geo_t *self, int g, double lon, double lat)
+{
+    const double *b = self->grids.bbox + 4 * g;
+    double bx = fmax (fmax (b [0] - lon, lon - b [2]), 0) * self->plane.kx;
+    double by = fmax (fmax (b [1] - lat, lat - b [3]), 0) * self->plane.ky;
+    return bx * bx + by * by;
+}
+
 //  Grid of street s nearest to (lon, lat), a point in no grid whose nearest
 //  street outline point is (qlon, qlat) (the point itself if inside s).
-//  First tries the grid 1 m beyond q into the street; else scans the
-//  street's grids, skipping those whose box is already too far. -1 if the
-//  street has no grid.
+//  First tries the grid 1 m beyond q into the street; else measures the
+//  street's grids, skipping those whose box is already farther than the
+//  best outline found. -1 if the street has no grid.
 
 static int
 s_nearest_grid (const yx_geo_t *self, int s, double lon, double lat, double qlon, double qlat)
@@ -339,19 +367,29 @@ s_nearest_grid (const yx_geo_t *self, int s, double lon, double lat, double qlon
         if (g >= 0 && self->grid_street [g] == s)
             return g;
     }
-    double best = INFINITY;
+    //  Exact: the grid whose box is nearest sets the bar, then only grids
+    //  whose box is nearer than the bar are measured
+    int first = self->street_first [s], last = self->street_first [s + 1];
     int nearest = -1;
-    for (int i = self->street_first [s]; i < self->street_first [s + 1]; i++) {
+    double best = INFINITY;
+    for (int i = first; i < last; i++) {
+        double box2 = s_box_dist2 (self, self->street_grids [i], lon, lat);
+        if (box2 < best) {
+            best = box2;
+            nearest = self->street_grids [i];
+        }
+    }
+    if (nearest < 0)
+        return -1;
+    best = s_outline_dist2 (self, nearest, x, y);
+    for (int i = first; i < last; i++) {
         int g = self->street_grids [i];
-        const double *b = self->grids.bbox + 4 * g;
-        double bx = fmax (fmax (b [0] - lon, lon - b [2]), 0) * pl->kx;
-        double by = fmax (fmax (b [1] - lat, lat - b [3]), 0) * pl->ky;
-        if (bx * bx + by * by >= best)
-            continue;
-        double d2 = s_outline_dist2 (self, g, x, y);
-        if (d2 < best) {
-            best = d2;
-            nearest = g;
+        if (g != nearest && s_box_dist2 (self, g, lon, lat) < best) {
+            double d2 = s_outline_dist2 (self, g, x, y);
+            if (d2 < best) {
+                best = d2;
+                nearest = g;
+            }
         }
     }
     return nearest;
@@ -398,6 +436,8 @@ s_grid_answer (const yx_geo_t *self, int g, yx_geo_loc_t *out, double *lat, doub
     return 0;
 }
 
+//  Grid code → codes and representative point, by binary search.
+
 int
 yx_geo_locate_grid (const yx_geo_t *self, const char *grid, yx_geo_loc_t *out,
                     double *lat, double *lon)
@@ -411,6 +451,9 @@ yx_geo_locate_grid (const yx_geo_t *self, const char *grid, yx_geo_loc_t *out,
                                   sizeof key, s_ref_cmp);
     return hit? s_grid_answer (self, hit->index, out, lat, lon): -1;
 }
+
+//  Address → the longest gazetteer name it contains (names are kept
+//  longest first, so the first hit wins).
 
 int
 yx_geo_locate_address (const yx_geo_t *self, const char *address, yx_geo_loc_t *out,
@@ -468,9 +511,17 @@ s_place_parse (const yx_geo_t *self, char *line, int lineno, s_place_t *place,
     return 0;
 }
 
+//  Loads the gazetteer, replacing the current one; on failure none is
+//  loaded. Checks the header, every grid and that names are unique.
+
 int
 yx_geo_load_gazetteer (yx_geo_t *self, const char *path, char *err, size_t errlen)
 {
+    char scratch [1];
+    if (!err || errlen == 0) {
+        err = scratch;
+        errlen = sizeof scratch;
+    }
     FILE *file = fopen (path, "r");
     if (!file) {
         snprintf (err, errlen, "%s: %s", path, strerror (errno));
@@ -525,78 +576,7 @@ yx_geo_load_gazetteer (yx_geo_t *self, const char *path, char *err, size_t errle
     return rc;
 }
 
-//  Offset in degrees (dlat, dlon) that GCJ-02 adds at a WGS84 point: the
-//  published "eviltransform" formula on the Krasovsky 1940 ellipsoid.
-
-static void
-s_gcj_delta (double lat, double lon, double *dlat, double *dlon)
-{
-    const double a = 6378245.0;
-    const double ee = 0.00669342162296594323;
-    double x = lon - 105.0, y = lat - 35.0;
-    double common = (20.0 * sin (6.0 * x * M_PI) + 20.0 * sin (2.0 * x * M_PI)) * 2.0 / 3.0;
-    double tlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sqrt (fabs (x))
-                + common
-                + (20.0 * sin (y * M_PI) + 40.0 * sin (y / 3.0 * M_PI)) * 2.0 / 3.0
-                + (160.0 * sin (y / 12.0 * M_PI) + 320.0 * sin (y * M_PI / 30.0)) * 2.0 / 3.0;
-    double tlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sqrt (fabs (x))
-                + common
-                + (20.0 * sin (x * M_PI) + 40.0 * sin (x / 3.0 * M_PI)) * 2.0 / 3.0
-                + (150.0 * sin (x / 12.0 * M_PI) + 300.0 * sin (x / 30.0 * M_PI)) * 2.0 / 3.0;
-    double rad = lat / 180.0 * M_PI;
-    double magic = 1 - ee * sin (rad) * sin (rad);
-    double sqrt_magic = sqrt (magic);
-    *dlat = tlat * 180.0 / ((a * (1 - ee)) / (magic * sqrt_magic) * M_PI);
-    *dlon = tlon * 180.0 / (a / sqrt_magic * cos (rad) * M_PI);
-}
-
-//  GCJ-02 leaves points outside mainland China's box unchanged.
-
-static int
-s_in_china (double lat, double lon)
-{
-    return lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271;
-}
-
-void
-yx_geo_wgs84_to_gcj02 (double lat, double lon, double *gcj_lat, double *gcj_lon)
-{
-    double dlat = 0, dlon = 0;
-    if (s_in_china (lat, lon))
-        s_gcj_delta (lat, lon, &dlat, &dlon);
-    *gcj_lat = lat + dlat;
-    *gcj_lon = lon + dlon;
-}
-
-//  Fixed-point iteration wgs ← wgs − (fwd (wgs) − gcj): the offset varies
-//  slowly, so each step gains ~5 digits; stops at 1e-10° (~0.01 mm).
-
-void
-yx_geo_gcj02_to_wgs84 (double gcj_lat, double gcj_lon, double *wgs_lat, double *wgs_lon)
-{
-    double lat = gcj_lat, lon = gcj_lon;
-    for (int i = 0; i < 10; i++) {
-        double flat, flon;
-        yx_geo_wgs84_to_gcj02 (lat, lon, &flat, &flon);
-        double elat = flat - gcj_lat, elon = flon - gcj_lon;
-        lat -= elat;
-        lon -= elon;
-        if (fabs (elat) < 1e-10 && fabs (elon) < 1e-10)
-            break;
-    }
-    *wgs_lat = lat;
-    *wgs_lon = lon;
-}
-
-double
-yx_geo_distance_m (double lat1, double lon1, double lat2, double lon2)
-{
-    double p1 = lat1 * M_PI / 180, p2 = lat2 * M_PI / 180;
-    double sdlat = sin ((p2 - p1) / 2);
-    double sdlon = sin ((lon2 - lon1) * M_PI / 180 / 2);
-    double h = sdlat * sdlat + cos (p1) * cos (p2) * sdlon * sdlon;
-    return 2 * S_EARTH_M * asin (sqrt (fmin (h, 1.0)));
-}
+//  Number of grids loaded.
 
 int
 yx_geo_grid_count (const yx_geo_t *self)

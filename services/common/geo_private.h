@@ -1,6 +1,7 @@
 /*  geo_private.h — internals of the location module, shared by geo.c,
-    geo_geojson.c (loader), geo_index.c (point-in-polygon index) and
-    geo_near.c (nearest-street index). Not part of the public API.
+    geo_geojson.c (loader), geo_index.c (point-in-polygon index),
+    geo_near.c (nearest-street index) and geo_coord.c (datums, distance).
+    Not part of the public API.
 */
 #ifndef YX_GEO_PRIVATE_H_INCLUDED
 #define YX_GEO_PRIVATE_H_INCLUDED
@@ -14,6 +15,9 @@
 #ifndef streq
 #   define streq(s1,s2) (!strcmp ((s1), (s2)))
 #endif
+
+/* Mean Earth radius (IUGG), metres: for haversine and the local plane */
+#define YX_GEO_EARTH_M 6371008.8
 
 /* Degrees: margin that absorbs rounding in cell arithmetic (~0.1 mm) */
 #define YX_GEO_EPS 1e-9

@@ -142,7 +142,7 @@ yx_http_stop (yx_http_t **self_p)
 void
 yx_http_json (yx_http_resp_t *resp, int status, json_t *body)
 {
-    char *s = json_dumps (body, JSON_COMPACT);
+    char *s = json_dumps (body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION (10));
     json_decref (body);
     resp->status = status;
     resp->body = s ? s : strdup ("{}");

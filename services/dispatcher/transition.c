@@ -130,7 +130,7 @@ yx_tr_commit (yx_tr_t *tr, const char *allowed_states, const char *action_id, co
               const char *guard_key, const char *guard_member, yx_txn_result_t *res)
 {
     json_object_set_new (tr->c.doc, "updated_ms", json_integer (tr->now));
-    char *doc = json_dumps (tr->c.doc, JSON_COMPACT);
+    char *doc = json_dumps (tr->c.doc, JSON_COMPACT | JSON_REAL_PRECISION (10));
     char *tl = yx_case_timeline_entry (tr->now, tr->actor, tr->event, tr->note);
     char version[24];
     snprintf (version, sizeof version, "%lld", tr->c.version);
@@ -143,7 +143,7 @@ yx_tr_commit (yx_tr_t *tr, const char *allowed_states, const char *action_id, co
     if (st == YX_TXN_OK) {
         for (int i = 0; i < tr->nevents && tr->d->events; i++)
             yx_bus_send_packed (tr->d->events, "case", tr->packed[i], tr->packed_len[i]);
-        yx_info ("case_transition", "case=%s event=%s from=%s to=%s version=%lld", tr->c.id, tr->event,
+        yx_info ("case_transition", "case=%s transition=%s from=%s to=%s version=%lld", tr->c.id, tr->event,
                  tr->c.state, tr->state, res->version);
     }
     return st;

@@ -318,7 +318,7 @@ yx_report_submit (const yx_intake_t *in, const yx_caller_t *caller, const yx_rep
             freeReplyObject (sr);
     }
     snprintf (id, 32, "%s-%s-%06lld", district, ymd, seq % 1000000);
-    char *docs = json_dumps (doc, JSON_COMPACT);
+    char *docs = json_dumps (doc, JSON_COMPACT | JSON_REAL_PRECISION (10));
     char *tl = yx_case_timeline_entry (now, caller->key->name, "REPORTED", "");
     bool has_idem = r->source_ref != NULL;
     yx_key (k[0], sizeof k[0], district, "idem:%s:%s", r->source, has_idem ? r->source_ref : "");

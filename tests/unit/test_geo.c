@@ -175,6 +175,73 @@ test_shared_edges_resolve_to_one_grid (void **state)
     }
 }
 
+//  Parity of the ray cast from (lon, lat) towards +lon over one closed ring,
+//  by the documented rule: each edge taken with y1 < y2, half-open in lat.
+
+static int
+s_ring_parity (double (*ring) [2], int n, double lon, double lat)
+{
+    int parity = 0;
+    for (int i = 0; i + 1 < n; i++) {
+        double *p = ring [i], *q = ring [i + 1];
+        if (p [1] > q [1]) {
+            double *t = p; p = q; q = t;
+        }
+        if (p [1] <= lat && lat < q [1] && lon < p [0] + (lat - p [1]) * ((q [0] - p [0]) / (q [1] - p [1])))
+            parity ^= 1;
+    }
+    return parity;
+}
+
+static void
+test_random_polygons_match_ray_cast (void **state)
+{
+    (void) state;
+    //  Self-intersecting rings on a coarse lattice, so that vertices, edges
+    //  and query points coincide often; the index must agree exactly
+    const char *streets = COLLECTION (STREET (350102001, 350102, POLYGON (RECT (119.0, 26.0, 119.5, 26.5))));
+    srand (3);
+    for (int round = 0; round < 40; round++) {
+        double rings [3][14][2];
+        int nrings = 1 + rand () % 3, len [3];
+        char grids [8192], *at = grids;
+        at += sprintf (at, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":"
+                       "{\"code\":\"350102001001001\",\"community\":\"350102001001\",\"street\":\"350102001\","
+                       "\"district\":\"350102\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[");
+        for (int r = 0; r < nrings; r++) {
+            len [r] = 4 + rand () % 10;
+            for (int i = 0; i < len [r]; i++) {
+                rings [r][i][0] = i + 1 < len [r]? 119.2 + (rand () % 21) * 0.005: rings [r][0][0];
+                rings [r][i][1] = i + 1 < len [r]? 26.1 + (rand () % 21) * 0.005: rings [r][0][1];
+                at += sprintf (at, "%s[%.17g,%.17g]", i? ",": r? ",[": "[", rings [r][i][0], rings [r][i][1]);
+            }
+            at += sprintf (at, "]");
+        }
+        sprintf (at, "]}}]}");
+        char err [512] = "";
+        yx_geo_t *geo = yx_geo_new_from_memory (streets, strlen (streets), grids, strlen (grids), err, sizeof err);
+        if (!geo) {
+            assert_non_null (strstr (err, "has no area"));  //  all-collinear rings happen
+            continue;
+        }
+        for (int i = 0; i < 3000; i++) {
+            double lon = 119.19 + (rand () % 49) * 0.0025, lat = 26.09 + (rand () % 49) * 0.0025;
+            if (i % 2) {
+                lon = 119.19 + 0.12 * rand () / RAND_MAX;
+                lat = 26.09 + 0.12 * rand () / RAND_MAX;
+            }
+            int parity = 0;
+            for (int r = 0; r < nrings; r++)
+                parity ^= s_ring_parity (rings [r], len [r], lon, lat);
+            yx_geo_loc_t loc;
+            assert_int_equal (yx_geo_locate (geo, lat, lon, &loc), 0);
+            if (parity != (loc.how == YX_GEO_IN_GRID))
+                fail_msg ("round %d (%.17g, %.17g): ray cast %d, index how %d", round, lat, lon, parity, loc.how);
+        }
+        yx_geo_destroy (&geo);
+    }
+}
+
 static void
 test_hole_and_island (void **state)
 {
@@ -548,61 +615,82 @@ test_load_from_files (void **state)
     unlink (grids);
 }
 
+//  Vertex i of a GeoJSON ring.
+
+static void
+s_vertex (json_t *ring, size_t i, double *x, double *y)
+{
+    *x = json_number_value (json_array_get (json_array_get (ring, i), 0));
+    *y = json_number_value (json_array_get (json_array_get (ring, i), 1));
+}
+
+//  Polygon p of a Polygon or MultiPolygon geometry; NULL past the last.
+
+static json_t *
+s_polygon (json_t *geometry, size_t p)
+{
+    json_t *coords = json_object_get (geometry, "coordinates");
+    if (strcmp (json_string_value (json_object_get (geometry, "type")), "MultiPolygon") == 0)
+        return json_array_get (coords, p);
+    return p == 0? coords: NULL;
+}
+
 //  Even-odd test of (lon, lat) against a GeoJSON geometry, independent of
 //  the module's index.
 
 static int
 s_geometry_contains (json_t *geometry, double lon, double lat)
 {
-    json_t *coords = json_object_get (geometry, "coordinates");
-    int multi = strcmp (json_string_value (json_object_get (geometry, "type")), "MultiPolygon") == 0;
     int inside = 0;
-    for (size_t p = 0; p < (multi? json_array_size (coords): 1); p++) {
-        json_t *rings = multi? json_array_get (coords, p): coords;
+    json_t *rings;
+    for (size_t p = 0; (rings = s_polygon (geometry, p)); p++)
         for (size_t r = 0; r < json_array_size (rings); r++) {
             json_t *ring = json_array_get (rings, r);
             for (size_t i = 0; i + 1 < json_array_size (ring); i++) {
-                double x1 = json_number_value (json_array_get (json_array_get (ring, i), 0));
-                double y1 = json_number_value (json_array_get (json_array_get (ring, i), 1));
-                double x2 = json_number_value (json_array_get (json_array_get (ring, i + 1), 0));
-                double y2 = json_number_value (json_array_get (json_array_get (ring, i + 1), 1));
+                double x1, y1, x2, y2;
+                s_vertex (ring, i, &x1, &y1);
+                s_vertex (ring, i + 1, &x2, &y2);
                 if ((y1 > lat) != (y2 > lat) && lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1))
                     inside ^= 1;
             }
         }
-    }
     return inside;
 }
 
-//  For the real streets file at path (skipped if absent): the area-weighted
-//  centre of each street's largest ring that its own outline contains must
-//  resolve to that street. Returns how many streets were checked.
+//  Code property key of a feature (string or integer) into code.
+
+static void
+s_code_of (json_t *feature, const char *key, char *code, size_t size)
+{
+    json_t *value = json_object_get (json_object_get (feature, "properties"), key);
+    if (json_is_integer (value))
+        snprintf (code, size, "%" JSON_INTEGER_FORMAT, json_integer_value (value));
+    else
+        snprintf (code, size, "%s", json_string_value (value));
+}
+
+//  The area-weighted centre of each street's largest outer ring, where its
+//  own outline contains it, must resolve to that street. Returns how many
+//  streets were checked.
 
 static int
-s_check_street_centres (yx_geo_t *geo, const char *path)
+s_check_street_centres (yx_geo_t *geo, json_t *features)
 {
-    json_t *root = json_load_file (path, 0, NULL);
-    assert_non_null (root);
-    json_t *features = json_object_get (root, "features");
     int checked = 0;
     for (size_t f = 0; f < json_array_size (features); f++) {
-        json_t *feature = json_array_get (features, f);
-        json_t *geometry = json_object_get (feature, "geometry");
-        json_t *coords = json_object_get (geometry, "coordinates");
-        int multi = strcmp (json_string_value (json_object_get (geometry, "type")), "MultiPolygon") == 0;
+        json_t *geometry = json_object_get (json_array_get (features, f), "geometry");
         double best = 0, cx = 0, cy = 0;
-        for (size_t p = 0; p < (multi? json_array_size (coords): 1); p++) {
-            json_t *ring = json_array_get (multi? json_array_get (coords, p): coords, 0);
+        json_t *rings;
+        for (size_t p = 0; (rings = s_polygon (geometry, p)); p++) {
+            json_t *ring = json_array_get (rings, 0);
             double a = 0, sx = 0, sy = 0;
             for (size_t i = 0; i + 1 < json_array_size (ring); i++) {
-                double x1 = json_number_value (json_array_get (json_array_get (ring, i), 0));
-                double y1 = json_number_value (json_array_get (json_array_get (ring, i), 1));
-                double x2 = json_number_value (json_array_get (json_array_get (ring, i + 1), 0));
-                double y2 = json_number_value (json_array_get (json_array_get (ring, i + 1), 1));
-                double cross = x1 * y2 - x2 * y1;
-                a += cross;
-                sx += (x1 + x2) * cross;
-                sy += (y1 + y2) * cross;
+                double x1, y1, x2, y2;
+                s_vertex (ring, i, &x1, &y1);
+                s_vertex (ring, i + 1, &x2, &y2);
+                a += x1 * y2 - x2 * y1;
+                sx += (x1 + x2) * (x1 * y2 - x2 * y1);
+                sy += (y1 + y2) * (x1 * y2 - x2 * y1);
             }
             if (fabs (a) > best) {
                 best = fabs (a);
@@ -613,78 +701,15 @@ s_check_street_centres (yx_geo_t *geo, const char *path)
         if (!s_geometry_contains (geometry, cx, cy))
             continue;
         char code [32];
-        json_t *adcode = json_object_get (json_object_get (feature, "properties"), "adcode");
-        if (json_is_integer (adcode))
-            snprintf (code, sizeof code, "%" JSON_INTEGER_FORMAT, json_integer_value (adcode));
-        else
-            snprintf (code, sizeof code, "%s", json_string_value (adcode));
+        s_code_of (json_array_get (features, f), "adcode", code, sizeof code);
         yx_geo_loc_t loc;
         assert_int_equal (yx_geo_locate (geo, cy, cx, &loc), 0);
         if (strcmp (loc.street, code) || loc.how == YX_GEO_OUTSIDE)
-            fail_msg ("%s: centre (%.6f, %.6f) of street %s resolved to street \"%s\" (how %d)",
-                      path, cy, cx, code, loc.street, loc.how);
+            fail_msg ("centre (%.6f, %.6f) of street %s resolved to street \"%s\" (how %d)",
+                      cy, cx, code, loc.street, loc.how);
         checked++;
     }
-    json_decref (root);
     return checked;
-}
-
-static void
-test_real_street_outlines (void **state)
-{
-    (void) state;
-    //  The real outlines with one grid per street (its own outline)
-    const char *path = "/work/shared/data/city/streets.geojson";
-    json_t *root = json_load_file (path, 0, NULL);
-    if (!root)
-        skip ();
-    json_t *features = json_object_get (root, "features");
-    json_t *grids = json_pack ("{s:s, s:[]}", "type", "FeatureCollection", "features");
-    for (size_t f = 0; f < json_array_size (features); f++) {
-        json_t *props = json_object_get (json_array_get (features, f), "properties");
-        long long adcode = json_integer_value (json_object_get (props, "adcode"));
-        char street [32], community [32], grid [32];
-        snprintf (street, sizeof street, "%lld", adcode);
-        snprintf (community, sizeof community, "%lld001", adcode);
-        snprintf (grid, sizeof grid, "%lld001001", adcode);
-        json_array_append_new (json_object_get (grids, "features"), json_pack (
-            "{s:s, s:{s:s, s:s, s:s, s:s#}, s:O}", "type", "Feature", "properties", "code", grid,
-            "community", community, "street", street, "district", street, (int) 6,
-            "geometry", json_object_get (json_array_get (features, f), "geometry")));
-    }
-    char *streets_text = json_dumps (root, JSON_COMPACT | JSON_REAL_PRECISION (17));
-    char *grids_text = json_dumps (grids, JSON_COMPACT | JSON_REAL_PRECISION (17));
-    char err [512] = "";
-    yx_geo_t *geo = yx_geo_new_from_memory (streets_text, strlen (streets_text),
-                                            grids_text, strlen (grids_text), err, sizeof err);
-    if (!geo)
-        fail_msg ("%s", err);
-    assert_int_equal (yx_geo_grid_count (geo), (int) json_array_size (features));
-    assert_true (s_check_street_centres (geo, path) >= 10);
-    //  Random points: in a street's own outline ⇒ that street; else never IN_GRID
-    srand (11);
-    for (int i = 0; i < 3000; i++) {
-        double lon = 119.16 + 0.30 * rand () / RAND_MAX;
-        double lat = 26.03 + 0.40 * rand () / RAND_MAX;
-        yx_geo_loc_t loc;
-        assert_int_equal (yx_geo_locate (geo, lat, lon, &loc), 0);
-        size_t f = 0;
-        while (f < json_array_size (features)
-           &&  !s_geometry_contains (json_object_get (json_array_get (features, f), "geometry"), lon, lat))
-            f++;
-        if (f < json_array_size (features)) {
-            json_t *props = json_object_get (json_array_get (features, f), "properties");
-            assert_int_equal (loc.how, YX_GEO_IN_GRID);
-            assert_int_equal (atoll (loc.street), json_integer_value (json_object_get (props, "adcode")));
-        }
-        else
-            assert_int_not_equal (loc.how, YX_GEO_IN_GRID);
-    }
-    yx_geo_destroy (&geo);
-    free (streets_text);
-    free (grids_text);
-    json_decref (grids);
-    json_decref (root);
 }
 
 static void
@@ -702,8 +727,33 @@ test_real_config (void **state)
     yx_geo_t *geo = yx_geo_new (streets, grids, err, sizeof err);
     if (!geo)
         fail_msg ("%s", err);
-    assert_true (yx_geo_grid_count (geo) > 0);
-    assert_true (s_check_street_centres (geo, streets) >= 5);
+    json_t *sroot = json_load_file (streets, 0, NULL);
+    json_t *groot = json_load_file (grids, 0, NULL);
+    json_t *sfeatures = json_object_get (sroot, "features");
+    json_t *gfeatures = json_object_get (groot, "features");
+    assert_int_equal (yx_geo_grid_count (geo), (int) json_array_size (gfeatures));
+    assert_true (s_check_street_centres (geo, sfeatures) >= 5);
+    //  Random points in the city: the grid an independent ray cast over the
+    //  grids file finds (first in file order), else no grid
+    srand (11);
+    for (int i = 0; i < 2000; i++) {
+        double lon = 119.16 + 0.30 * rand () / RAND_MAX;
+        double lat = 26.03 + 0.40 * rand () / RAND_MAX;
+        yx_geo_loc_t loc;
+        assert_int_equal (yx_geo_locate (geo, lat, lon, &loc), 0);
+        size_t f = 0;
+        while (f < json_array_size (gfeatures)
+           &&  !s_geometry_contains (json_object_get (json_array_get (gfeatures, f), "geometry"), lon, lat))
+            f++;
+        char code [32] = "";
+        if (f < json_array_size (gfeatures))
+            s_code_of (json_array_get (gfeatures, f), "code", code, sizeof code);
+        if ((*code != 0) != (loc.how == YX_GEO_IN_GRID) || (*code && strcmp (code, loc.grid)))
+            fail_msg ("(%.6f, %.6f): got grid \"%s\" how %d, ray cast says \"%s\"",
+                      lat, lon, loc.grid, loc.how, code);
+    }
+    json_decref (sroot);
+    json_decref (groot);
     yx_geo_destroy (&geo);
 }
 
@@ -715,6 +765,7 @@ main (void)
         cmocka_unit_test (test_inside_grids),
         cmocka_unit_test (test_random_points_match_layout),
         cmocka_unit_test (test_shared_edges_resolve_to_one_grid),
+        cmocka_unit_test (test_random_polygons_match_ray_cast),
         cmocka_unit_test (test_hole_and_island),
         cmocka_unit_test (test_multipolygon),
         cmocka_unit_test (test_uncovered_part_of_street),
@@ -729,7 +780,6 @@ main (void)
         cmocka_unit_test (test_distance),
         cmocka_unit_test (test_malformed_geojson_rejected),
         cmocka_unit_test (test_load_from_files),
-        cmocka_unit_test (test_real_street_outlines),
         cmocka_unit_test (test_real_config),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
