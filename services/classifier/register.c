@@ -125,7 +125,7 @@ yx_classifier_register (yx_classifier_t *self, const char *case_id)
     json_object_set_new (c.doc, "triage", triage ? json_string (triage) : json_null ());
     int64_t now = yx_now_ms ();
     json_object_set_new (c.doc, "updated_ms", json_integer (now));
-    char *doc = json_dumps (c.doc, JSON_COMPACT);
+    char *doc = json_dumps (c.doc, JSON_COMPACT | JSON_REAL_PRECISION (10));
     char note[160], version[24], k[128];
     snprintf (note, sizeof note, "category=%s method=%s confidence=%.2f%s%s", *d.code ? d.code : "-", d.method,
               d.confidence, triage ? " triage=" : "", triage ? triage : "");

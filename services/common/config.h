@@ -73,6 +73,15 @@ typedef struct {
     char category[8];            /* default subcategory for it */
 } yx_topic_t;
 
+#define YX_LADDER_MAX 6
+
+typedef struct {
+    char district[8];                    /* district code or "*" */
+    char rungs[YX_LADDER_MAX][YX_ID_MAX];/* above the department: supervisor | command | leader | a department id */
+    int nrungs;                          /* entries in rungs */
+    int64_t timeout_ms[YX_LADDER_MAX];   /* time on each rung before the next (0: dispatcher.rung_timeout_ms) */
+} yx_ladder_t;
+
 typedef struct yx_config yx_config_t;
 struct yx_config {
     char path[512];              /* main file as given */
@@ -131,6 +140,8 @@ struct yx_config {
     int nrules;                  /* entries in rules */
     yx_apikey_t *keys;           /* API keys */
     int nkeys;                   /* entries in keys */
+    yx_ladder_t *ladders;        /* escalation ladders per district */
+    int nladders;                /* entries in ladders */
     yx_topic_t *topics;          /* text model labels → subcategories */
     int ntopics;                 /* entries in topics */
     yx_workcal_t *calendar;      /* working calendar */
@@ -150,6 +161,8 @@ int yx_config_print_value (const yx_config_t *self, const char *key);
 
 const yx_dept_t *yx_config_dept (const yx_config_t *self, const char *id);
 const yx_category_t *yx_config_category (const yx_config_t *self, const char *code);
+/* The escalation ladder of a district (its own, else "*"), or NULL. */
+const yx_ladder_t *yx_config_ladder (const yx_config_t *self, const char *district);
 const yx_topic_t *yx_config_topic (const yx_config_t *self, const char *label);
 const yx_area_t *yx_config_area (const yx_config_t *self, const char *code);
 /* District codes in file order: returns how many, *codes points into the areas. */

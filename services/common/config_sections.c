@@ -409,6 +409,61 @@ s_read_keys (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
     return 0;
 }
 
+/* escalation.ladders = ( { district; rungs = [...]; timeouts = [...] } ) */
+static int
+s_read_ladders (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
+{
+    const config_setting_t *l = config_lookup (cf, "escalation.ladders");
+    if (!l)
+        return 0;
+    if (!config_setting_is_list (l))
+        return s_fail (l, "escalation.ladders", err, errlen, "expected a list");
+    int n = config_setting_length (l);
+    self->ladders = calloc ((size_t) n + 1, sizeof *self->ladders);
+    if (!self->ladders)
+        return s_fail (l, "escalation.ladders", err, errlen, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem (l, (unsigned) i);
+        yx_ladder_t *ld = &self->ladders[i];
+        char **rungs = NULL, **timeouts = NULL;
+        int nr = 0, nt = 0, rc = 0;
+        if (!config_setting_is_group (g))
+            return s_fail (g, "escalation.ladders", err, errlen, "expected a group");
+        if (s_get_str (g, "escalation.ladders", "district", ld->district, sizeof ld->district, true, err, errlen)
+            || s_get_strv (g, "escalation.ladders", "rungs", &rungs, &nr, err, errlen)
+            || s_get_strv (g, "escalation.ladders", "timeouts", &timeouts, &nt, err, errlen))
+            rc = -1;
+        if (rc == 0 && strcmp (ld->district, "*") && !yx_config_area (self, ld->district))
+            rc = s_fail (g, "escalation.ladders.district", err, errlen, "unknown district");
+        if (rc == 0 && (nr < 1 || nr > YX_LADDER_MAX))
+            rc = s_fail (g, "escalation.ladders.rungs", err, errlen, "expected 1-6 rungs");
+        if (rc == 0 && nt > nr)
+            rc = s_fail (g, "escalation.ladders.timeouts", err, errlen, "more timeouts than rungs");
+        for (int k = 0; rc == 0 && k < nr; k++) {
+            if (strcmp (rungs[k], "supervisor") && strcmp (rungs[k], "command") && strcmp (rungs[k], "leader")
+                && !yx_config_dept (self, rungs[k]))
+                rc = s_fail (g, "escalation.ladders.rungs", err, errlen,
+                             "each rung is supervisor, command, leader or a department id");
+            else
+                snprintf (ld->rungs[k], sizeof ld->rungs[k], "%s", rungs[k]);
+        }
+        for (int k = 0; rc == 0 && k < nt; k++) {
+            yx_duration_t d;
+            if (yx_duration_parse (timeouts[k], &d))
+                rc = s_fail (g, "escalation.ladders.timeouts", err, errlen, "expected durations like 30m, 2h or 1d");
+            else
+                ld->timeout_ms[k] = d.amount * (d.unit == 'm' ? 60000 : d.unit == 'h' ? 3600000 : 86400000);
+        }
+        ld->nrungs = nr;
+        self->nladders = i + 1;
+        s_free_strv (rungs, nr);
+        s_free_strv (timeouts, nt);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
 /* classifier.topics = ( { label; category } ) */
 static int
 s_read_topics (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
@@ -443,7 +498,7 @@ yx_config_read_sections (yx_config_t *self, const config_t *cf, char *err, size_
     if (s_read_areas (self, cf, err, errlen) || s_read_geo (self, cf, err, errlen)
         || s_read_departments (self, cf, err, errlen) || s_read_taxonomy (self, cf, err, errlen)
         || s_read_responsibility (self, cf, err, errlen) || s_read_keys (self, cf, err, errlen)
-        || s_read_topics (self, cf, err, errlen))
+        || s_read_topics (self, cf, err, errlen) || s_read_ladders (self, cf, err, errlen))
         return -1;
     for (int i = 0; i < self->ndepts; i++) {
         const yx_dept_t *d = &self->depts[i];
@@ -497,6 +552,7 @@ yx_config_destroy (yx_config_t **self_p)
     free (self->rules);
     free (self->keys);
     free (self->topics);
+    free (self->ladders);
     yx_workcal_destroy (&self->calendar);
     free (self);
     *self_p = NULL;
@@ -518,6 +574,19 @@ yx_config_category (const yx_config_t *self, const char *code)
         if (strcmp (self->cats[i].code, code) == 0)
             return &self->cats[i];
     return NULL;
+}
+
+const yx_ladder_t *
+yx_config_ladder (const yx_config_t *self, const char *district)
+{
+    const yx_ladder_t *any = NULL;
+    for (int i = 0; i < self->nladders; i++) {
+        if (strcmp (self->ladders[i].district, district) == 0)
+            return &self->ladders[i];
+        if (strcmp (self->ladders[i].district, "*") == 0)
+            any = &self->ladders[i];
+    }
+    return any;
 }
 
 const yx_topic_t *

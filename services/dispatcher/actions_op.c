@@ -97,17 +97,27 @@ yx_act_whistle (yx_tr_t *tr, const json_t *body, const yx_actor_t *who, yx_act_e
     if (strcmp (grade, "tough") == 0 && n < 2 && !yx_lead_assignment (tr->c.doc))
         return yx_act_fail (err, 422, "invalid_value", "departments", "a tough whistle calls several departments jointly");
     const yx_category_t *cat = s_category (tr);
+    const char *notify[16];
+    int nn = 0;
+    char leader[YX_ID_MAX];
     for (int i = 0; i < n; i++) {
         json_t *a = s_call (tr, ids[i], yx_lead_assignment (tr->c.doc) ? "assist" : "lead", cat, ack_s * 1000);
         json_object_set_new (a, "whistle", json_pack ("{s:s, s:I}", "grade", grade, "at_ms", (json_int_t) tr->now));
-        if (strcmp (grade, "difficult") == 0)   /* difficult calls start on the leaders' rung */
-            json_object_set_new (a, "escalation_level", json_integer (3));
+        notify[nn++] = ids[i];
+        if (strcmp (grade, "difficult") == 0) {   /* difficult calls start on the leaders' rung */
+            int top = yx_ladder_top (tr->d->cfg, tr->c.district);
+            const char *lead = yx_rung_target (tr->d->cfg, tr->c.district, ids[i], top, leader, sizeof leader);
+            json_object_set_new (a, "escalation_level", json_integer (top));
+            json_object_set_new (a, "escalated_to", json_string (lead));
+            if (i == 0)
+                notify[nn++] = lead;
+        }
     }
     json_object_set_new (tr->c.doc, "grade", json_string (grade));
     yx_tr_count (tr, "whistles", 1);
     snprintf (tr->state, sizeof tr->state, "%s", yx_case_state_from_assignments (tr->c.doc));
     snprintf (tr->note, sizeof tr->note, "grade=%s departments=%d ack_within=%llds", grade, n, (long long) ack_s);
-    yx_tr_event (tr, "WHISTLE", ids, n, grade);
+    yx_tr_event (tr, "WHISTLE", notify, nn, grade);
     return 0;
 }
 

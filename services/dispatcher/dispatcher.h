@@ -79,9 +79,20 @@ void yx_action_apply (yx_dispatcher_t *d, const Yixian__V1__CaseAction *a,
                       Yixian__V1__ActionResult *out, char *buf, size_t buflen);
 
 /* Moves an assignment one rung up the escalation ladder (department → supervisor →
- * command center → leader), notifies that rung and, at the top, puts the case on the
- * command center's board. -1 when already on the top rung. */
+ * command center → leader, or the district's configured ladder), notifies that rung
+ * and, at the top, puts the case on the command center's board. -1 when already on
+ * the top rung. */
 int yx_escalate (yx_tr_t *tr, json_t *assignment, const char *why);
+
+/* The top rung of a district's ladder (rungs above the department), and how long an
+ * assignment stays on rung level before the next. */
+int yx_ladder_top (const yx_config_t *cfg, const char *district);
+int64_t yx_ladder_timeout (const yx_config_t *cfg, const char *district, int level);
+
+/* The department that stands on rung level (1..top) above an assignment of dept;
+ * buf holds ids that are built (ld-<district>, cc-<district>). */
+const char *yx_rung_target (const yx_config_t *cfg, const char *district, const char *dept, int level,
+                            char *buf, size_t n);
 
 /* Fires due timers of every district. Returns how many fired, -1 if Redis is down. */
 int yx_timers_fire (yx_dispatcher_t *d);

@@ -5,7 +5,8 @@
  * one fires it, and a crash before the commit leaves it to fire again.
  *
  *   on ack|D due:     if D's assignment is still PENDING: escalate one rung, arm the
- *                     next rung (dispatcher.rung_timeout_ms) and the reminder
+ *                     next rung (the ladder's timeout for it, else dispatcher.rung_timeout_ms)
+ *                     and the reminder
  *   on resolve|D due: if D has not resolved: mark overdue, escalate, arm the next rung
  *                     and the reminder
  *   on remind|D due:  if still overdue: REMINDER (督办) to D and its current rung,
@@ -19,35 +20,59 @@
 #include "log.h"
 #include "util.h"
 
-#define S_TOP_RUNG 3
+/* The default ladder: supervisor → command center → leader. */
+static const yx_ladder_t s_default_ladder = { "*", { "supervisor", "command", "leader" }, 3, { 0 } };
 
-/* The department that stands on rung level for an assignment of dept. */
-static const char *
-s_rung_target (const yx_config_t *cfg, const char *district, const char *dept, int level, char *buf, size_t n)
+/* The ladder of a district (config escalation.ladders, else the default). */
+static const yx_ladder_t *
+s_ladder (const yx_config_t *cfg, const char *district)
 {
+    const yx_ladder_t *l = yx_config_ladder (cfg, district);
+    return l ? l : &s_default_ladder;
+}
+
+int
+yx_ladder_top (const yx_config_t *cfg, const char *district)
+{
+    return s_ladder (cfg, district)->nrungs;
+}
+
+int64_t
+yx_ladder_timeout (const yx_config_t *cfg, const char *district, int level)
+{
+    const yx_ladder_t *l = s_ladder (cfg, district);
+    int64_t t = level >= 1 && level <= l->nrungs ? l->timeout_ms[level - 1] : 0;
+    return t > 0 ? t : cfg->rung_timeout_ms;
+}
+
+const char *
+yx_rung_target (const yx_config_t *cfg, const char *district, const char *dept, int level, char *buf, size_t n)
+{
+    const char *rung = s_ladder (cfg, district)->rungs[level - 1];
     const yx_dept_t *d = yx_config_dept (cfg, dept);
-    if (level == 1 && d && *d->supervisor)
+    if (strcmp (rung, "supervisor") == 0 && d && *d->supervisor)
         return d->supervisor;
-    if (level <= 2) {
-        yx_command_center (cfg, district, buf, n);
-        return buf;
+    if (strcmp (rung, "leader") == 0) {
+        snprintf (buf, n, "ld-%s", district);
+        if (yx_config_dept (cfg, buf))
+            return buf;
     }
-    snprintf (buf, n, "ld-%s", district);
-    if (!yx_config_dept (cfg, buf))
-        yx_command_center (cfg, district, buf, n);
-    return buf;
+    if (yx_config_dept (cfg, rung))
+        return rung;
+    return yx_command_center (cfg, district, buf, n);
 }
 
 int
 yx_escalate (yx_tr_t *tr, json_t *a, const char *why)
 {
     json_int_t level = json_integer_value (json_object_get (a, "escalation_level"));
-    if (level >= S_TOP_RUNG)
+    int top = yx_ladder_top (tr->d->cfg, tr->c.district);
+    if (level >= top)
         return -1;
     level++;
     const char *dept = yx_doc_str (a, "department");
     char buf[YX_ID_MAX];
-    const char *target = s_rung_target (tr->d->cfg, tr->c.district, dept, (int) level, buf, sizeof buf);
+    const char *target = yx_rung_target (tr->d->cfg, tr->c.district, dept, (int) level, buf, sizeof buf);
     json_object_set_new (a, "escalation_level", json_integer (level));
     json_object_set_new (a, "escalated_to", json_string (target));
     json_object_set_new (a, "escalated_ms", json_integer (tr->now));
@@ -55,7 +80,7 @@ yx_escalate (yx_tr_t *tr, json_t *a, const char *why)
     snprintf (f, sizeof f, "dept:%s:escalated", dept);
     yx_tr_count (tr, f, 1);
     yx_tr_count (tr, "escalations", 1);
-    if (level == S_TOP_RUNG) {
+    if (level == top) {
         char k[96];
         yx_txn_zadd (&tr->t, yx_key (k, sizeof k, tr->c.district, "board"), (double) tr->now, tr->c.id);
         json_object_set_new (tr->c.doc, "grade", json_string ("difficult"));
@@ -84,7 +109,8 @@ s_apply (yx_tr_t *tr, const char *kind, const char *dept)
             yx_tr_count (tr, f, 1);
         }
         if (yx_escalate (tr, a, "not_acknowledged") == 0)
-            yx_tr_timer (tr, "ack", dept, tr->now + cfg->rung_timeout_ms);
+            yx_tr_timer (tr, "ack", dept, tr->now + yx_ladder_timeout (cfg, tr->c.district,
+                                                                        (int) json_integer_value (json_object_get (a, "escalation_level"))));
         yx_tr_timer (tr, "remind", dept, tr->now + cfg->remind_interval_ms);
         return 0;
     }
@@ -95,7 +121,8 @@ s_apply (yx_tr_t *tr, const char *kind, const char *dept)
             yx_tr_count (tr, f, 1);
         }
         if (yx_escalate (tr, a, "not_resolved") == 0)
-            yx_tr_timer (tr, "resolve", dept, tr->now + cfg->rung_timeout_ms);
+            yx_tr_timer (tr, "resolve", dept, tr->now + yx_ladder_timeout (cfg, tr->c.district,
+                                                                            (int) json_integer_value (json_object_get (a, "escalation_level"))));
         else {
             snprintf (tr->event, sizeof tr->event, "OVERDUE");
             snprintf (tr->note, sizeof tr->note, "%s is past its resolve-by", dept);

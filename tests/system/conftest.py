@@ -8,12 +8,24 @@ sys.path.insert(0, os.path.dirname(__file__))
 from yxsys import System  # noqa: E402
 
 
+def _services():
+    """Services to start: all, or YX_SERVICES=intake,classifier,… while debugging one part."""
+    env = os.environ.get("YX_SERVICES")
+    return env.split(",") if env else None
+
+
+def _local_settings():
+    """Extra -s settings from YX_SETTINGS=key=value,key=value (debugging aid)."""
+    env = os.environ.get("YX_SETTINGS")
+    return dict(kv.split("=", 1) for kv in env.split(",")) if env else None
+
+
 @pytest.fixture
 def yx(tmp_path):
     """All five services and a private redis-server; stopped after the test, and
     every service must exit cleanly on SIGTERM."""
-    s = System(str(tmp_path))
-    s.start_all()
+    s = System(str(tmp_path), settings=_local_settings())
+    s.start_all(_services())
     yield s
     codes = s.stop_all()
     bad = {k: v for k, v in codes.items() if v != 0}
@@ -30,7 +42,7 @@ def make_system(tmp_path):
             if os.makedirs(str(tmp_path / f"sys{len(made)}"), exist_ok=True) is None else None
         made.append(s)
         if start:
-            s.start_all(services) if services else s.start_all()
+            s.start_all(services or _services())
         return s
 
     yield factory

@@ -142,11 +142,10 @@ def test_garbage_frames_are_dropped(yx):
     for endpoint, kind in ((yx.settings["classifier.bind"], zmq.PUSH), (yx.settings["dispatcher.bind"], zmq.PUSH),
                            (yx.settings["intake.zmq_bind"], zmq.DEALER), (yx.settings["dispatcher.actions_bind"], zmq.DEALER)):
         s = ctx.socket(kind)
-        s.setsockopt(zmq.LINGER, 0)
         s.connect(endpoint)
         s.send(b"\xff\x00garbage\x13\x37")
         s.send_multipart([b"a", b"b", b"c"])
-        s.close()
+        s.close(linger=2000)        # waits until both messages are on their way
     wait_for(lambda: yx.log("classifier").count("bus_frame_dropped") >= 1 and
              yx.log("dispatcher").count("bus_frame_dropped") >= 2 and
              "bus_frame_dropped" in yx.log("intake"), what="garbage logged")

@@ -43,7 +43,7 @@ class System:
 
     def __init__(self, workdir, bin_dir=None, settings=None, extra_cfg=""):
         self.dir = workdir
-        self.bin = bin_dir or os.environ.get("YX_BIN", os.path.join(ROOT, "build", "bin"))
+        self.bin = os.path.abspath(bin_dir or os.environ.get("YX_BIN", os.path.join(ROOT, "build", "bin")))
         self.ports = {k: free_port() for k in
                       ["redis", "http", "metrics", "zintake", "classifier", "dispatcher", "actions",
                        "events", "feed", "hclassifier", "hdispatcher", "hnotifier"]}
@@ -128,9 +128,9 @@ class System:
         log.close()
         return self.procs[key]
 
-    def start_all(self, services=SERVICES):
+    def start_all(self, services=None):
         self.start_redis()
-        for s in services:
+        for s in services or SERVICES:
             self.start(s)
         self.wait_ready()
 
