@@ -51,7 +51,7 @@ static const s_setting_t s_settings[] = {
     { "dispatcher.rung_timeout_ms", S_INT, F (rung_timeout_ms), 1000, 604800000, "1800000", "time on each escalation rung before the next" },
     { "dispatcher.remind_interval_ms", S_INT, F (remind_interval_ms), 1000, 604800000, "7200000", "reminders (督办) repeat this often while overdue" },
     { "dispatcher.reopen_on_unsatisfied", S_INT, F (reopen_on_unsatisfied), 0, 1, "1", "1: an unsatisfied rating reopens the case" },
-    { "dispatcher.whistle_ack_within", S_INT, F (whistle_ack_s), 10, 604800, "1800", "seconds a whistled department has to acknowledge" },
+    { "dispatcher.whistle_ack_within", S_INT, F (whistle_ack_s), 1, 604800, "1800", "seconds a whistled department has to acknowledge" },
     { "notifier.feed_bind", S_STR, F (notifier_feed), 0, 0, "tcp://127.0.0.1:5555", "PUB inbox feed, one topic per department" },
     { "notifier.http_timeout_ms", S_INT, F (notifier_timeout_ms), 100, 120000, "5000", "webhook request timeout" },
     { "notifier.max_attempts", S_INT, F (notifier_max_attempts), 1, 100, "8", "attempts before a dead letter" },

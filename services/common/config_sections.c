@@ -450,9 +450,10 @@ s_read_ladders (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
         for (int k = 0; rc == 0 && k < nt; k++) {
             yx_duration_t d;
             if (yx_duration_parse (timeouts[k], &d))
-                rc = s_fail (g, "escalation.ladders.timeouts", err, errlen, "expected durations like 30m, 2h or 1d");
+                rc = s_fail (g, "escalation.ladders.timeouts", err, errlen, "expected durations like 90s, 30m, 2h or 1d");
             else
-                ld->timeout_ms[k] = d.amount * (d.unit == 'm' ? 60000 : d.unit == 'h' ? 3600000 : 86400000);
+                ld->timeout_ms[k] = d.amount * (d.unit == 's' ? 1000 : d.unit == 'm' ? 60000
+                                                : d.unit == 'h' ? 3600000 : 86400000);
         }
         ld->nrungs = nr;
         self->nladders = i + 1;

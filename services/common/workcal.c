@@ -284,7 +284,8 @@ s_to_utc (const yx_workcal_t *self, int64_t day, int64_t position)
 static int64_t
 s_unit_ms (char unit)
 {
-    return unit == 'm'? MINUTE_MS
+    return unit == 's'? 1000
+         : unit == 'm'? MINUTE_MS
          : unit == 'h'? 60 * MINUTE_MS
          : unit == 'd'? DAY_MS: 0;
 }
@@ -292,7 +293,8 @@ s_unit_ms (char unit)
 static bool
 s_duration_ok (yx_duration_t d)
 {
-    int64_t limit = d.unit == 'm'? YX_DURATION_MAX_MINUTES
+    int64_t limit = d.unit == 's'? YX_DURATION_MAX_SECONDS
+                  : d.unit == 'm'? YX_DURATION_MAX_MINUTES
                   : d.unit == 'h'? YX_DURATION_MAX_HOURS
                   : d.unit == 'd'? YX_DURATION_MAX_DAYS: 0;
     return d.amount >= 1 && d.amount <= limit;

@@ -24,13 +24,14 @@ extern "C" {
 //  Opaque working calendar
 typedef struct yx_workcal yx_workcal_t;
 
-//  A time limit such as "30m", "4h" or "15d"
+//  A time limit such as "30m", "4h" or "15d" ("90s": seconds, for drills and tests)
 typedef struct {
     int64_t amount;             //  Positive count of units, bounded per unit
-    char unit;                  //  'm' minutes, 'h' hours, 'd' days
+    char unit;                  //  's' seconds, 'm' minutes, 'h' hours, 'd' days
 } yx_duration_t;
 
 //  Largest accepted amount for each unit
+#define YX_DURATION_MAX_SECONDS 100000
 #define YX_DURATION_MAX_MINUTES 100000
 #define YX_DURATION_MAX_HOURS   1000
 #define YX_DURATION_MAX_DAYS    365

@@ -70,8 +70,8 @@ yx_act_whistle (yx_tr_t *tr, const json_t *body, const yx_actor_t *who, yx_act_e
         return yx_act_fail (err, 422, "invalid_value", "grade", "grade must be routine, tough or difficult");
     const json_t *within = json_object_get (body, "ack_within");
     json_int_t ack_s = tr->d->cfg->whistle_ack_s;
-    if (within && (!json_is_integer (within) || json_integer_value (within) < 10 || json_integer_value (within) > 604800))
-        return yx_act_fail (err, 422, "invalid_value", "ack_within", "ack_within must be 10..604800 seconds");
+    if (within && (!json_is_integer (within) || json_integer_value (within) < 1 || json_integer_value (within) > 604800))
+        return yx_act_fail (err, 422, "invalid_value", "ack_within", "ack_within must be 1..604800 seconds");
     if (within)
         ack_s = json_integer_value (within);
     const char *ids[8];

@@ -37,9 +37,12 @@ def make_system(tmp_path):
     """Factory for tests that need their own settings; stops what it started."""
     made = []
 
-    def factory(settings=None, extra_cfg="", start=True, services=None):
-        s = System(str(tmp_path / f"sys{len(made)}"), settings=settings, extra_cfg=extra_cfg) \
-            if os.makedirs(str(tmp_path / f"sys{len(made)}"), exist_ok=True) is None else None
+    def factory(settings=None, extra_cfg="", start=True, services=None, city_files=None):
+        folder = tmp_path / f"sys{len(made)}"
+        folder.mkdir()
+        merged = dict(_local_settings() or {})
+        merged.update(settings or {})
+        s = System(str(folder), settings=merged, extra_cfg=extra_cfg, city_files=city_files)
         made.append(s)
         if start:
             s.start_all(services or _services())
