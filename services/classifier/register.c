@@ -6,7 +6,12 @@
  *     triage = no decision, confidence < classifier.min_confidence, located nowhere, no route
  *     commit(guard: state REPORTED and version): doc += category, classification, routing,
  *            priority, grade; ZREM q:classify; ZADD q:dispatch (or q:triage)
- *     push CaseClassified to the dispatcher unless triaged */
+ *     push CaseClassified to the dispatcher unless triaged
+ *
+ *   duplicates: an open case of the same subcategory within its duplicate radius
+ *   (default 50 m) reported inside its window → the new case is MERGED into it in the
+ *   same kind of guarded commit (the other case: merged += 1, dups += id, timeline),
+ *   and an event tells the reporter's source */
 #include "classifier.h"
 
 #include <jansson.h>
@@ -16,6 +21,7 @@
 
 #include "bus.h"
 #include "case.h"
+#include "event.h"
 #include "log.h"
 #include "txn.h"
 #include "util.h"
@@ -78,6 +84,89 @@ s_nudge (yx_classifier_t *self, const char *id, long long version, const char *c
         yx_bus_send (self->to_dispatcher, NULL, NULL, 0, &env);
 }
 
+/* Finds an open case of category near (lat, lon) reported within the window.
+ * 1 with its id in out, 0 if none, -1 when Redis is unavailable. */
+static int
+s_find_duplicate (yx_classifier_t *self, const yx_case_t *c, const yx_category_t *cat, char out[32])
+{
+    json_t *loc = json_object_get (c->doc, "location");
+    if (cat->dup_radius_m <= 0 || !json_is_number (json_object_get (loc, "lat")))
+        return 0;
+    char k[96];
+    yx_key_open (k, sizeof k, c->district, cat->code);
+    redisReply *r = yx_store_cmd (self->store, "GEOSEARCH %s FROMLONLAT %.7f %.7f BYRADIUS %d m ASC COUNT 8", k,
+                                  json_number_value (json_object_get (loc, "lon")),
+                                  json_number_value (json_object_get (loc, "lat")), cat->dup_radius_m);
+    if (!r)
+        return -1;
+    int found = 0;
+    int64_t since = json_integer_value (json_object_get (c->doc, "created_ms")) - cat->dup_window_ms;
+    for (size_t i = 0; !found && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        yx_case_t other;
+        if (r->element[i]->type != REDIS_REPLY_STRING || strcmp (r->element[i]->str, c->id) == 0
+            || yx_case_load (self->store, r->element[i]->str, 0, &other) != YX_CASE_FOUND)
+            continue;
+        if (yx_case_is_open (other.state) && json_integer_value (json_object_get (other.doc, "created_ms")) >= since) {
+            snprintf (out, 32, "%s", other.id);
+            found = 1;
+        }
+        yx_case_clear (&other);
+    }
+    freeReplyObject (r);
+    return found;
+}
+
+/* Commits REPORTED → MERGED into target. 0 done, -1 retry. */
+static int
+s_merge (yx_classifier_t *self, yx_case_t *c, const char *target, const yx_decision_t *d)
+{
+    int64_t now = yx_now_ms ();
+    json_object_set_new (c->doc, "duplicate_of", json_string (target));
+    json_object_set_new (c->doc, "updated_ms", json_integer (now));
+    char *doc = json_dumps (c->doc, JSON_COMPACT | JSON_REAL_PRECISION (10));
+    char note[96], version[24], k[128], eid[40];
+    snprintf (note, sizeof note, "duplicate of %s (category=%s)", target, d->code);
+    char *tl = yx_case_timeline_entry (now, "classifier", "MERGED", note);
+    char *other_tl = yx_case_timeline_entry (now, "classifier", "DUPLICATE_MERGED", c->id);
+    snprintf (version, sizeof version, "%lld", c->version);
+    yx_txn_t t;
+    yx_txn_init (&t, c->district, c->id);
+    yx_txn_zrem (&t, yx_key (k, sizeof k, c->district, YX_Q_CLASSIFY), c->id);
+    yx_txn_hincrby (&t, yx_key (k, sizeof k, c->district, "case:%s", target), "merged", 1);
+    yx_txn_sadd (&t, yx_key (k, sizeof k, c->district, "case:%s:dups", target), c->id);
+    yx_txn_rpush (&t, yx_key (k, sizeof k, c->district, "case:%s:tl", target), other_tl);
+    yx_txn_hincrby (&t, yx_key (k, sizeof k, c->district, YX_K_STATS), "merged", 1);
+    yx_txn_hincrby (&t, yx_key (k, sizeof k, c->district, YX_K_STATS), "auto_merged", 1);
+    Yixian__V1__CaseEvent ev = YIXIAN__V1__CASE_EVENT__INIT;
+    ev.case_id = c->id;
+    ev.version = (uint64_t) c->version + 1;
+    ev.at_ms = now;
+    ev.type = "MERGED";
+    ev.state = "MERGED";
+    ev.prev_state = "REPORTED";
+    ev.category = (char *) d->code;
+    ev.district = c->district;
+    ev.actor = "classifier";
+    ev.note = (char *) target;
+    ev.source = (char *) yx_doc_str (c->doc, "source");
+    uint8_t *packed = NULL;
+    size_t plen = 0;
+    yx_event_stage (&t, &ev, eid, &packed, &plen);
+    yx_txn_spec_t spec = { .expected_version = version, .allowed_states = "REPORTED", .doc = doc,
+                           .state = "MERGED", .timeline = tl };
+    yx_txn_result_t res;
+    yx_txn_status_t st = yx_txn_commit (&t, self->store, &spec, &res);
+    yx_txn_free (&t);
+    free (packed);
+    free (doc);
+    free (tl);
+    free (other_tl);
+    free (res.stored);
+    if (st == YX_TXN_OK)
+        yx_info ("case_merged", "case=%s into=%s category=%s", c->id, target, d->code);
+    return st == YX_TXN_OK || (st == YX_TXN_CONFLICT && strcmp (res.reason, "state") == 0) ? 0 : -1;
+}
+
 int
 yx_classifier_register (yx_classifier_t *self, const char *case_id)
 {
@@ -112,6 +201,18 @@ yx_classifier_register (yx_classifier_t *self, const char *case_id)
                          : !routed                                ? "no_department"
                                                                   : NULL;
     const yx_category_t *cat = *d.code ? yx_config_category (cfg, d.code) : NULL;
+    if (cat && !triage) {
+        char target[32];
+        int dup = s_find_duplicate (self, &c, cat, target);
+        if (dup != 0) {
+            json_object_set_new (c.doc, "category", json_pack ("{s:s, s:s, s:s}", "code", cat->code, "name",
+                                                               cat->name, "class", cat->class_name));
+            json_object_set_new (c.doc, "classification", s_classification (cfg, &d));
+            int rc = dup < 0 ? -1 : s_merge (self, &c, target, &d);
+            yx_case_clear (&c);
+            return rc;
+        }
+    }
     json_object_set_new (c.doc, "category", cat ? json_pack ("{s:s, s:s, s:s}", "code", cat->code, "name",
                                                              cat->name, "class", cat->class_name)
                                                 : json_null ());
@@ -142,6 +243,10 @@ yx_classifier_register (yx_classifier_t *self, const char *case_id)
     yx_txn_hincrby (&t, yx_key (k, sizeof k, c.district, YX_K_STATS), field, 1);
     if (triage)
         yx_txn_hincrby (&t, yx_key (k, sizeof k, c.district, YX_K_STATS), "triaged", 1);
+    if (cat && json_is_number (json_object_get (loc, "lat")))
+        yx_txn_geoadd (&t, yx_key_open (k, sizeof k, c.district, cat->code),
+                       json_number_value (json_object_get (loc, "lon")), json_number_value (json_object_get (loc, "lat")),
+                       case_id);
     yx_txn_spec_t spec = { .expected_version = version, .allowed_states = "REPORTED", .doc = doc,
                            .state = "REGISTERED", .timeline = tl };
     yx_txn_result_t res;

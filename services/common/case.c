@@ -43,8 +43,12 @@ yx_case_load (yx_store_t *store, const char *id, int with_timeline, yx_case_t *o
         out->version = atoll (r->element[2]->str);
         if (json_is_object (out->doc))
             rc = YX_CASE_FOUND;
-        if (rc == YX_CASE_FOUND && r->element[3]->type == REDIS_REPLY_STRING)
-            json_object_set_new (out->doc, "reports", json_integer (1 + atoll (r->element[3]->str)));
+        if (rc == YX_CASE_FOUND && r->element[3]->type == REDIS_REPLY_STRING) {
+            long long reports = 1 + atoll (r->element[3]->str);
+            json_object_set_new (out->doc, "reports", json_integer (reports));
+            if (reports >= YX_GRADE_REPEAT_REPORTS)   /* reported repeatedly: difficult */
+                json_object_set_new (out->doc, "grade", json_string ("difficult"));
+        }
     }
     freeReplyObject (r);
     if (rc == YX_CASE_FOUND && with_timeline) {
@@ -160,6 +164,22 @@ yx_case_timeline_entry (int64_t at_ms, const char *actor, const char *event, con
     char *s = json_dumps (e, JSON_COMPACT);
     json_decref (e);
     return s;
+}
+
+int
+yx_case_is_open (const char *state)
+{
+    static const char *closed[] = { "REPORTED", "CLOSED", "REJECTED", "MERGED", "SUSPENDED" };
+    for (size_t i = 0; i < sizeof closed / sizeof closed[0]; i++)
+        if (strcmp (state, closed[i]) == 0)
+            return 0;
+    return 1;
+}
+
+char *
+yx_key_open (char *buf, size_t n, const char *district, const char *category)
+{
+    return yx_key (buf, n, district, "open:%s", category);
 }
 
 int

@@ -23,6 +23,7 @@
 #define YX_K_TIMERS "timers"         /* due times of deadlines and reminders */
 #define YX_K_CASES "cases"           /* every case id by creation time */
 #define YX_K_STATS "stats"           /* counters kept by the transitions */
+#define YX_GRADE_REPEAT_REPORTS 3    /* a case reported this often is graded difficult */
 
 /* A case as loaded from Redis. */
 typedef struct {
@@ -51,6 +52,12 @@ char *yx_case_timeline_entry (int64_t at_ms, const char *actor, const char *even
 
 /* Masks a phone number: keeps the first 3 and last 4 digits. */
 void yx_mask_phone (const char *phone, char *out, size_t n);
+
+/* True for the states in which a case still counts as open for duplicate detection
+ * (registered and not CLOSED, REJECTED, MERGED or SUSPENDED). */
+int yx_case_is_open (const char *state);
+/* The geo set of open cases of a subcategory: yx:{D}:open:<category>. */
+char *yx_key_open (char *buf, size_t n, const char *district, const char *category);
 
 /* Department ids of the case's assignments (pointers into doc), returns count. */
 int yx_case_departments (const yx_case_t *c, const char **out, int max);

@@ -44,6 +44,8 @@ static const s_setting_t s_settings[] = {
     { "classifier.bind", S_STR, F (classifier_bind), 0, 0, "tcp://127.0.0.1:5551", "classifier PULL endpoint" },
     { "classifier.model", S_STR, F (classifier_model), 0, 0, "model.bin", "text model file (relative to the config folder)" },
     { "classifier.min_confidence", S_DOUBLE, F (classifier_min_conf), 0, 1, "0.5", "below this a case waits for triage" },
+    { "classifier.duplicate_radius_m", S_INT, F (dup_radius_m), 0, 10000, "50", "reports this close to an open case of the same subcategory merge into it (0 = off)" },
+    { "classifier.duplicate_window_h", S_INT, F (dup_window_h), 1, 8760, "72", "… if that case was reported within this many hours" },
     { "dispatcher.bind", S_STR, F (dispatcher_bind), 0, 0, "tcp://127.0.0.1:5552", "dispatcher PULL endpoint" },
     { "dispatcher.actions_bind", S_STR, F (dispatcher_actions), 0, 0, "tcp://127.0.0.1:5553", "dispatcher ROUTER for actions" },
     { "dispatcher.events_bind", S_STR, F (dispatcher_events), 0, 0, "tcp://127.0.0.1:5554", "dispatcher PUB of case events" },
@@ -250,11 +252,11 @@ yx_config_load (const char *path, char *const *overrides, char *err, size_t errl
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < S_NSETTINGS; i++)
         rc = s_read_setting (self, &cf, &s_settings[i], err, errlen);
+    if (rc == 0)   /* overrides before the sections: defaults derived there must see them */
+        rc = s_apply_overrides (self, overrides, err, errlen);
     if (rc == 0)
         rc = yx_config_read_sections (self, &cf, err, errlen);
     config_destroy (&cf);
-    if (rc == 0)
-        rc = s_apply_overrides (self, overrides, err, errlen);
     if (rc == 0 && yx_log_level_parse (self->log_level) < 0) {
         snprintf (err, errlen, "%s: log.level: \"%s\" is not debug, info, warn or error", path, self->log_level);
         rc = -1;

@@ -47,6 +47,8 @@ typedef struct {
     yx_duration_t resolve_limit; /* time to resolve */
     bool emergency;              /* wall clock instead of working time */
     char priority[8];            /* low | normal | high | urgent */
+    int dup_radius_m;            /* duplicates within this distance merge (0 = never) */
+    int64_t dup_window_ms;       /* … when the open case is younger than this */
 } yx_category_t;
 
 typedef enum { YX_RESP_OWNER = 0, YX_RESP_LOCALITY } yx_resp_mode_t;
@@ -101,6 +103,8 @@ struct yx_config {
     char classifier_bind[128];   /* classifier.bind: PULL for CaseReported */
     char classifier_model[256];  /* classifier.model: text model file */
     double classifier_min_conf;  /* classifier.min_confidence */
+    int dup_radius_m;            /* classifier.duplicate_radius_m: default for subcategories */
+    int dup_window_h;            /* classifier.duplicate_window_h: default for subcategories */
     char dispatcher_bind[128];   /* dispatcher.bind: PULL for CaseClassified */
     char dispatcher_actions[128];/* dispatcher.actions_bind: ROUTER for actions */
     char dispatcher_events[128]; /* dispatcher.events_bind: PUB of CaseEvent */

@@ -278,6 +278,22 @@ s_read_taxonomy (yx_config_t *self, const config_t *cf, char *err, size_t errlen
             return s_fail (g, "taxonomy.ack_limit", err, errlen, "expected a duration like 30m, 4h or 2d");
         if (yx_duration_parse (res, &c->resolve_limit))
             return s_fail (g, "taxonomy.resolve_limit", err, errlen, "expected a duration like 30m, 4h or 2d");
+        c->dup_radius_m = -1;   /* -1: the classifier's default */
+        const config_setting_t *dr = config_setting_get_member (g, "duplicate_radius_m");
+        if (dr && (config_setting_type (dr) != CONFIG_TYPE_INT || config_setting_get_int (dr) < 0
+                   || config_setting_get_int (dr) > 10000))
+            return s_fail (dr, "taxonomy.duplicate_radius_m", err, errlen, "expected metres 0..10000");
+        if (dr)
+            c->dup_radius_m = config_setting_get_int (dr);
+        char window[16];
+        yx_duration_t wd;
+        if (s_get_str (g, "taxonomy", "duplicate_window", window, sizeof window, false, err, errlen))
+            return -1;
+        if (*window && yx_duration_parse (window, &wd))
+            return s_fail (g, "taxonomy.duplicate_window", err, errlen, "expected a duration like 72h or 30d");
+        if (*window)
+            c->dup_window_ms = wd.amount * (wd.unit == 's' ? 1000 : wd.unit == 'm' ? 60000
+                                            : wd.unit == 'h' ? 3600000 : 86400000);
         int em = 0;
         const config_setting_t *e = config_setting_get_member (g, "emergency");
         if (e && config_setting_type (e) != CONFIG_TYPE_BOOL)
@@ -508,6 +524,12 @@ yx_config_read_sections (yx_config_t *self, const config_t *cf, char *err, size_
                       self->path, d->supervisor, d->id);
             return -1;
         }
+    }
+    for (int i = 0; i < self->ncats; i++) {
+        if (self->cats[i].dup_radius_m < 0)
+            self->cats[i].dup_radius_m = self->dup_radius_m;
+        if (self->cats[i].dup_window_ms == 0)
+            self->cats[i].dup_window_ms = (int64_t) self->dup_window_h * 3600000;
     }
     const config_setting_t *cal = config_lookup (cf, "calendar");
     if (!cal) {

@@ -115,12 +115,17 @@ yx_http_start (const char *bind, int port, int threads, size_t max_body,
         free (self);
         return NULL;
     }
-    self->daemon = MHD_start_daemon (
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t) port,
-        NULL, NULL, s_access, self, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned) threads, MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 60, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned) 1000, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned) 1, MHD_OPTION_END);
+    struct MHD_OptionItem opts[] = {
+        { MHD_OPTION_SOCK_ADDR, 0, &sa },
+        { MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL },
+        { MHD_OPTION_CONNECTION_LIMIT, 1000, NULL },
+        { MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL },
+        { threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    self->daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+                                     (uint16_t) port, NULL, NULL, s_access, self, MHD_OPTION_ARRAY, opts,
+                                     MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
     if (!self->daemon) {
         yx_error ("http_start_failed", "bind=%s port=%d", bind, port);
         free (self);

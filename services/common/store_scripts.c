@@ -13,7 +13,8 @@
  *         removed by this call, so a timer or queue entry is consumed once),
  *         stored action result, then ops:
  *           ZADD k score member | ZREM k member | HINCRBY k field n | SET k value |
- *           SADD k member | RPUSH k value | PEXPIRE k ms | HSET k field value | DEL k
+ *           SADD k member | RPUSH k value | PEXPIRE k ms | HSET k field value | DEL k |
+ *           GEOADD k lon lat member
  *         where k is a KEYS index (1-based).
  *   → {1, new version} | {0, reason, state, version} | {2, stored result}
  */
@@ -75,6 +76,7 @@ static const char s_commit[] =
     "  elseif op == 'RPUSH' then redis.call('RPUSH', k, ARGV[i + 2]); i = i + 3\n"
     "  elseif op == 'PEXPIRE' then redis.call('PEXPIRE', k, ARGV[i + 2]); i = i + 3\n"
     "  elseif op == 'DEL' then redis.call('DEL', k); i = i + 2\n"
+    "  elseif op == 'GEOADD' then redis.call('GEOADD', k, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]); i = i + 5\n"
     "  else return redis.error_reply('COMMIT unknown op ' .. tostring(op)) end\n"
     "end\n"
     "return {1, tostring(v)}\n";

@@ -89,6 +89,15 @@ yx_txn_rpush (yx_txn_t *t, const char *key, const char *value)
 }
 
 void
+yx_txn_geoadd (yx_txn_t *t, const char *key, double lon, double lat, const char *member)
+{
+    s_op (t, "GEOADD", key);
+    yx_args_addf (&t->ops, "%.7f", lon);
+    yx_args_addf (&t->ops, "%.7f", lat);
+    yx_args_add (&t->ops, member);
+}
+
+void
 yx_txn_pexpire (yx_txn_t *t, const char *key, long long ms)
 {
     s_op (t, "PEXPIRE", key);

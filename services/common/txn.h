@@ -56,6 +56,7 @@ void yx_txn_hset (yx_txn_t *t, const char *key, const char *field, const char *v
 void yx_txn_set (yx_txn_t *t, const char *key, const char *value, size_t len);
 void yx_txn_sadd (yx_txn_t *t, const char *key, const char *member);
 void yx_txn_rpush (yx_txn_t *t, const char *key, const char *value);
+void yx_txn_geoadd (yx_txn_t *t, const char *key, double lon, double lat, const char *member);
 void yx_txn_pexpire (yx_txn_t *t, const char *key, long long ms);
 /* Runs the script. Returns the status also stored in out. */
 yx_txn_status_t yx_txn_commit (yx_txn_t *t, yx_store_t *store, const yx_txn_spec_t *spec,

@@ -119,6 +119,7 @@ s_apply (yx_tr_t *tr, const char *kind, const char *dept)
             json_object_set_new (a, "overdue", json_true ());
             snprintf (f, sizeof f, "dept:%s:overdue", dept);
             yx_tr_count (tr, f, 1);
+            json_object_set_new (tr->c.doc, "grade", json_string ("difficult"));   /* overdue: difficult */
         }
         if (yx_escalate (tr, a, "not_resolved") == 0)
             yx_tr_timer (tr, "resolve", dept, tr->now + yx_ladder_timeout (cfg, tr->c.district,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "event.h"
 #include "log.h"
 #include "util.h"
 
@@ -32,9 +33,8 @@ yx_tr_event (yx_tr_t *tr, const char *type, const char *const *depts, int ndepts
 {
     if (tr->nevents >= YX_TR_MAX_EVENTS)
         return;
-    char eid[40], k[128];
+    char eid[40];
     Yixian__V1__CaseEvent ev = YIXIAN__V1__CASE_EVENT__INIT;
-    ev.event_id = yx_random_id (eid, sizeof eid);
     ev.case_id = tr->c.id;
     ev.version = (uint64_t) tr->c.version + 1;
     ev.at_ms = tr->now;
@@ -48,18 +48,8 @@ yx_tr_event (yx_tr_t *tr, const char *type, const char *const *depts, int ndepts
     ev.actor = tr->actor;
     ev.note = (char *) (note ? note : "");
     ev.source = (char *) yx_doc_str (tr->c.doc, "source");
-    yx_env_t env = YIXIAN__V1__ENVELOPE__INIT;
-    env.body_case = YIXIAN__V1__ENVELOPE__BODY_EVENT;
-    env.event = &ev;
-    size_t len = yixian__v1__envelope__get_packed_size (&env);
-    uint8_t *buf = malloc (len);
-    if (!buf)
-        return;
-    yixian__v1__envelope__pack (&env, buf);
-    yx_txn_set (&tr->t, yx_key (k, sizeof k, tr->c.district, "ev:%s", eid), (const char *) buf, len);
-    yx_txn_zadd (&tr->t, yx_key (k, sizeof k, tr->c.district, YX_Q_NOTIFY), (double) tr->now, eid);
-    tr->packed[tr->nevents] = buf;
-    tr->packed_len[tr->nevents++] = len;
+    if (yx_event_stage (&tr->t, &ev, eid, &tr->packed[tr->nevents], &tr->packed_len[tr->nevents]) == 0)
+        tr->nevents++;
 }
 
 /* Timer member: "<case>|<kind>|<dept>". */
@@ -125,10 +115,29 @@ yx_tr_deadline (const yx_tr_t *tr, const yx_category_t *cat, int which_resolve)
     return due > 0 ? due : tr->now + 3600 * 1000;   /* a calendar with no working time: one hour */
 }
 
+/* Keeps the geo set of open cases (duplicate detection) in step with the state. */
+static void
+s_track_open (yx_tr_t *tr)
+{
+    int was = yx_case_is_open (tr->c.state), is = yx_case_is_open (tr->state);
+    const char *cat = yx_doc_path (tr->c.doc, "category", "code");
+    json_t *loc = json_object_get (tr->c.doc, "location");
+    if (was == is || !*cat || !json_is_number (json_object_get (loc, "lat")))
+        return;
+    char k[96];
+    yx_key_open (k, sizeof k, tr->c.district, cat);
+    if (is)
+        yx_txn_geoadd (&tr->t, k, json_number_value (json_object_get (loc, "lon")),
+                       json_number_value (json_object_get (loc, "lat")), tr->c.id);
+    else
+        yx_txn_zrem (&tr->t, k, tr->c.id);
+}
+
 yx_txn_status_t
 yx_tr_commit (yx_tr_t *tr, const char *allowed_states, const char *action_id, const char *result,
               const char *guard_key, const char *guard_member, yx_txn_result_t *res)
 {
+    s_track_open (tr);
     json_object_set_new (tr->c.doc, "updated_ms", json_integer (tr->now));
     char *doc = json_dumps (tr->c.doc, JSON_COMPACT | JSON_REAL_PRECISION (10));
     char *tl = yx_case_timeline_entry (tr->now, tr->actor, tr->event, tr->note);

@@ -144,31 +144,23 @@ def seed_city(r, n=None):
     return n, ids
 
 
-def add_keys(system, keys):
-    """Gives a not yet started system extra operator keys: (plaintext, scope) pairs."""
-    city = os.path.join(system.dir, "city")
-    src = os.path.join(ROOT, "config", "city")
-    os.unlink(city)
-    os.makedirs(city)
-    for f in os.listdir(src):
-        if f != "keys.cfg":
-            os.symlink(os.path.join(src, f), os.path.join(city, f))
-    with open(os.path.join(src, "keys.cfg"), encoding="utf-8") as f:
+def keys_file(keys):
+    """keys.cfg of the sample city plus operator keys: (plaintext, scope) pairs."""
+    with open(os.path.join(ROOT, "config", "city", "keys.cfg"), encoding="utf-8") as f:
         text = f.read().rstrip()
     assert text.endswith(");")
     extra = "".join(
         f',\n  {{ name = "{k}"; sha256 = "{hashlib.sha256(k.encode()).hexdigest()}"; '
         f'role = "operator"; scope = "{scope}"; }}' for k, scope in keys)
-    with open(os.path.join(city, "keys.cfg"), "w", encoding="utf-8") as f:
-        f.write(text[:-2].rstrip() + extra + "\n);\n")
+    return text[:-2].rstrip() + extra + "\n);\n"
+
+
+SCOPED_KEYS = {"keys.cfg": keys_file([(STREET_KEY, "350102002"), (COMMUNITY_KEY, "350102001001")])}
 
 
 def metrics_system(make_system):
     """redis-server and yx-metrics only, with street and community operator keys."""
-    s = make_system(start=False)
-    add_keys(s, [(STREET_KEY, "350102002"), (COMMUNITY_KEY, "350102001001")])
-    s.start_all(services=["metrics"])
-    return s
+    return make_system(services=["metrics"], city_files=SCOPED_KEYS)
 
 
 def get(system, path, key=OPERATOR, **params):
@@ -382,7 +374,8 @@ def test_redis_outage_and_recovery(make_system):
     seed_city(s.redis)
     wait_cases(s, 10)
     s.stop_redis()
-    wait_for(lambda: get(s, "/readyz", None).status_code == 503, what="readyz 503")
+    wait_for(lambda: get(s, "/readyz", None).json()["mirror"] is False, what="the sync to notice")
+    assert get(s, "/readyz", None).status_code == 503
     r = get(s, "/v1/stats")
     assert r.status_code == 503 and r.headers.get("Retry-After") == "1"
     assert r.json()["error"]["code"] == "unavailable"

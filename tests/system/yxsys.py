@@ -67,6 +67,7 @@ class System:
             "dispatcher.health_port": self.ports["hdispatcher"],
             "notifier.health_port": self.ports["hnotifier"],
             "sweep.interval_ms": 200,
+            "classifier.duplicate_radius_m": 0,      # tests report the same place often; test_duplicates turns it on
             "sweep.stale_ms": 500,
         }
         self.settings.update(settings or {})

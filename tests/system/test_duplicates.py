@@ -1,0 +1,42 @@
+"""Duplicate reports: the same subcategory within the radius of an open case, inside
+the window, merges into it; its reports count goes up and the reporter is told."""
+from yxsys import wait_for
+
+TEXT = "鼓楼区水部街道某小区多个井盖冒污水，物业清掏后仍倒灌"
+
+
+def test_nearby_report_of_the_same_kind_merges(make_system):
+    yx = make_system(settings={"classifier.duplicate_radius_m": 50})
+    first = yx.report(description=TEXT, location={"lat": 26.0845, "lon": 119.2960}).json()["id"]
+    yx.wait_state(first, "DISPATCHED")
+    # 20 m away, same subcategory: merged
+    dup = yx.report(description="井盖冒污水又来了", location={"lat": 26.08468, "lon": 119.2960}).json()["id"]
+    merged = yx.wait_state(dup, "MERGED")
+    assert merged["duplicate_of"] == first
+    original = yx.case(first)
+    assert original["reports"] == 2 and original["duplicates"] == [dup]
+    assert "DUPLICATE_MERGED" in [e["event"] for e in original["timeline"]]
+    # the reporter's source is told: a MERGED event waits for the notifier
+    assert yx.redis.hget("yx:{350102}:stats", "auto_merged") == "1"
+    # 200 m away: a new case
+    far = yx.report(description=TEXT, location={"lat": 26.0863, "lon": 119.2960}).json()["id"]
+    yx.wait_state(far, "DISPATCHED")
+    # another subcategory at the same spot: a new case
+    other = yx.report(description="路灯不亮了好几天", location={"lat": 26.0845, "lon": 119.2960}).json()["id"]
+    yx.wait_state(other, "DISPATCHED")
+    # a third report of the first makes it "reported repeatedly": difficult
+    third = yx.report(description="这里井盖冒污水", location={"lat": 26.08452, "lon": 119.29602}).json()["id"]
+    yx.wait_state(third, "MERGED")
+    assert yx.case(first)["grade"] == "difficult" and yx.case(first)["reports"] == 3
+
+
+def test_closed_case_is_not_a_duplicate_target(make_system):
+    yx = make_system(settings={"classifier.duplicate_radius_m": 50})
+    first = yx.report(description=TEXT).json()["id"]
+    yx.wait_state(first, "DISPATCHED")
+    r = yx.act(first, "demo-operator-key", "reject", reason="测试")
+    assert r.status_code == 200, r.text
+    again = yx.report(description=TEXT).json()["id"]
+    case = yx.wait_state(again, "DISPATCHED")
+    assert case["duplicate_of"] is None
+    assert wait_for(lambda: yx.redis.zscore("yx:{350102}:open:0102", first) is None, what="closed case left the set")
