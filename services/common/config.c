@@ -40,6 +40,8 @@ static const s_setting_t s_settings[] = {
     { "intake.http_threads", S_INT, F (intake_threads), 1, 64, "4", "intake HTTP worker threads" },
     { "intake.max_body", S_INT, F (intake_max_body), 1024, 16777216, "65536", "largest request body in bytes" },
     { "intake.action_timeout_ms", S_INT, F (intake_action_timeout_ms), 100, 60000, "5000", "wait for the dispatcher's answer to an action" },
+    { "intake.rate_per_s", S_INT, F (rate_per_s), 0, 1000000, "200", "default requests per second per API key (0 = unlimited)" },
+    { "intake.rate_burst", S_INT, F (rate_burst), 1, 1000000, "400", "default burst per API key" },
     { "intake.zmq_bind", S_STR, F (intake_zmq), 0, 0, "tcp://127.0.0.1:5560", "native ZeroMQ intake (ROUTER)" },
     { "classifier.bind", S_STR, F (classifier_bind), 0, 0, "tcp://127.0.0.1:5551", "classifier PULL endpoint" },
     { "classifier.model", S_STR, F (classifier_model), 0, 0, "model.bin", "text model file (relative to the config folder)" },

@@ -68,6 +68,8 @@ typedef struct {
     char name[YX_ID_MAX];        /* key name for logs and timelines */
     char role[12];               /* reporter | operator | department | admin */
     char scope[YX_ID_MAX];       /* source, area code, department id */
+    int rate_per_s;              /* requests per second allowed (-1: intake.rate_per_s, 0: unlimited) */
+    int burst;                   /* bucket size (-1: intake.rate_burst) */
 } yx_apikey_t;
 
 typedef struct {
@@ -99,6 +101,8 @@ struct yx_config {
     int intake_threads;          /* intake.http_threads */
     int intake_max_body;         /* intake.max_body */
     int intake_action_timeout_ms;/* intake.action_timeout_ms */
+    int rate_per_s;              /* intake.rate_per_s: default per-key request rate (0 = unlimited) */
+    int rate_burst;              /* intake.rate_burst: default per-key burst */
     char intake_zmq[128];        /* intake.zmq_bind: native ROUTER intake */
     char classifier_bind[128];   /* classifier.bind: PULL for CaseReported */
     char classifier_model[256];  /* classifier.model: text model file */

@@ -401,6 +401,17 @@ s_read_keys (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
             || s_get_str (g, "api_keys", "role", k->role, sizeof k->role, true, err, errlen)
             || s_get_str (g, "api_keys", "scope", k->scope, sizeof k->scope, false, err, errlen))
             return -1;
+        k->rate_per_s = k->burst = -1;
+        const config_setting_t *rate = config_setting_get_member (g, "rate_per_s");
+        const config_setting_t *burst = config_setting_get_member (g, "burst");
+        if (rate && (config_setting_type (rate) != CONFIG_TYPE_INT || config_setting_get_int (rate) < 0))
+            return s_fail (rate, "api_keys.rate_per_s", err, errlen, "expected an integer >= 0 (0 = unlimited)");
+        if (burst && (config_setting_type (burst) != CONFIG_TYPE_INT || config_setting_get_int (burst) < 1))
+            return s_fail (burst, "api_keys.burst", err, errlen, "expected an integer >= 1");
+        if (rate)
+            k->rate_per_s = config_setting_get_int (rate);
+        if (burst)
+            k->burst = config_setting_get_int (burst);
         if (s_hex32 (hex, k->sha256))
             return s_fail (g, "api_keys.sha256", err, errlen, "expected 64 hex digits");
         if (strcmp (k->role, "department") == 0) {
@@ -524,6 +535,12 @@ yx_config_read_sections (yx_config_t *self, const config_t *cf, char *err, size_
                       self->path, d->supervisor, d->id);
             return -1;
         }
+    }
+    for (int i = 0; i < self->nkeys; i++) {
+        if (self->keys[i].rate_per_s < 0)
+            self->keys[i].rate_per_s = self->rate_per_s;
+        if (self->keys[i].burst < 0)
+            self->keys[i].burst = self->rate_burst;
     }
     for (int i = 0; i < self->ncats; i++) {
         if (self->cats[i].dup_radius_m < 0)

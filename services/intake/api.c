@@ -14,6 +14,7 @@
 
 #include "case.h"
 #include "list.h"
+#include "ratelimit.h"
 #include "log.h"
 #include "util.h"
 
@@ -126,6 +127,12 @@ yx_intake_http (yx_http_req_t *req, yx_http_resp_t *resp, void *arg)
     yx_caller_t caller;
     if (yx_auth_bearer (in->cfg, yx_http_header (req, "Authorization"), &caller)) {
         yx_http_error (resp, 401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY)", NULL);
+        return;
+    }
+    int wait = yx_ratelimit_take (in->limits, caller.key, yx_mono_ms ());
+    if (wait) {
+        yx_http_error (resp, 429, "rate_limited", "too many requests for this key; retry after the given seconds", NULL);
+        resp->retry_after = wait;
         return;
     }
     bool get = strcmp (req->method, "GET") == 0, post = strcmp (req->method, "POST") == 0;

@@ -16,9 +16,12 @@
 #include "http.h"
 #include "store.h"
 
+typedef struct yx_ratelimit yx_ratelimit_t;
+
 typedef struct {
-    yx_config_t *cfg;     /* configuration (read-only after start) */
-    yx_geo_t *geo;        /* city geometry (read-only) */
+    yx_config_t *cfg;           /* configuration (read-only after start) */
+    yx_geo_t *geo;              /* city geometry (read-only) */
+    yx_ratelimit_t *limits;     /* per-key request rates */
 } yx_intake_t;
 
 /* Per-thread connections: each HTTP pool thread and the native loop has its own. */

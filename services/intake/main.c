@@ -11,6 +11,7 @@
 #include "intake.h"
 #include "log.h"
 #include "native.h"
+#include "ratelimit.h"
 #include "service.h"
 
 #include <pthread.h>
@@ -73,11 +74,12 @@ main (int argc, char **argv)
         yx_config_destroy (&cfg);
         return 2;
     }
-    yx_intake_t in = { cfg, geo };
+    yx_intake_t in = { cfg, geo, yx_ratelimit_new (cfg) };
     yx_http_t *http = yx_http_start (cfg->intake_bind, cfg->intake_port, cfg->intake_threads,
                                      (size_t) cfg->intake_max_body, yx_intake_http, &in);
     if (!http) {
         yx_geo_destroy (&geo);
+        yx_ratelimit_destroy (&in.limits);
         yx_config_destroy (&cfg);
         return 1;
     }
@@ -87,6 +89,7 @@ main (int argc, char **argv)
     yx_intake_conn_close ();
     yx_bus_term ();
     yx_geo_destroy (&geo);
+    yx_ratelimit_destroy (&in.limits);
     yx_config_destroy (&cfg);
     yx_info ("stopped", NULL);
     return rc;

@@ -9,6 +9,8 @@
 
 #include "bus.h"
 #include "log.h"
+#include "ratelimit.h"
+#include "util.h"
 #include "service.h"
 
 /* Handles one ReportCase and fills the ack. */
@@ -22,6 +24,12 @@ s_handle (const yx_intake_t *in, const Yixian__V1__ReportCase *rc, Yixian__V1__R
         ack->status = 401;
         ack->error_code = "unauthorized";
         ack->message = "a valid api_key is required";
+        return;
+    }
+    if (yx_ratelimit_take (in->limits, caller.key, yx_mono_ms ())) {
+        ack->status = 429;
+        ack->error_code = "rate_limited";
+        ack->message = "too many requests for this key";
         return;
     }
     yx_report_in_t r = { 0 };

@@ -11,6 +11,7 @@
  *   board                         overdue and escalated cases in scope
  *   tail                          every case event as it is committed
  *   classify TEXT                 what the classifier would decide, and why
+ *   import FILE [--format csv|jsonl] [--source S]   bulk hotline tickets, resumable
  *
  * The URL defaults to $YX_URL or the configured intake address; the key to $YX_KEY,
  * else a demo key (demo-hotline-key to report, demo-operator-key otherwise). */
@@ -222,7 +223,7 @@ s_usage (void)
 {
     fprintf (stderr,
              "usage: yxctl [--url URL] [--key KEY] [-c CONFIG] [--json] COMMAND [ARGS]\n"
-             "commands: report, show, list, act, inbox, board, tail, classify\n");
+             "commands: report, show, list, act, inbox, board, tail, classify, import\n");
 }
 
 int
@@ -277,7 +278,7 @@ main (int argc, char **argv)
     if (!ctl.key)
         ctl.key = getenv ("YX_KEY");
     if (!ctl.key)
-        ctl.key = strcmp (cmd, "report") == 0 ? "demo-hotline-key" : "demo-operator-key";
+        ctl.key = strcmp (cmd, "report") == 0 || strcmp (cmd, "import") == 0 ? "demo-hotline-key" : "demo-operator-key";
     yx_service_catch_signals ();
     int rest = argc - i - 1;
     char **args = argv + i + 1;
@@ -308,6 +309,9 @@ main (int argc, char **argv)
     else
     if (strcmp (cmd, "classify") == 0)
         rc = s_cmd_classify (&ctl, rest, args);
+    else
+    if (strcmp (cmd, "import") == 0 && rest >= 1)
+        rc = yxctl_import (&ctl, args[0], s_opt (rest, args, "--format"), s_opt (rest, args, "--source") ?: "hotline");
     else {
         s_usage ();
         rc = 2;

@@ -1,7 +1,8 @@
 /* yxctl.h — the operator's and integrator's command line.
  *   main.c     argument parsing and the command table
  *   client.c   HTTP calls to intake and metrics (libcurl)
- *   feed.c     following the ZeroMQ inbox feed and the event stream */
+ *   feed.c     following the ZeroMQ inbox feed and the event stream
+ *   import.c   bulk import (csv.c: the CSV record splitter) */
 #ifndef YX_YXCTL_H
 #define YX_YXCTL_H
 
@@ -26,5 +27,9 @@ int yxctl_fail (int status, json_t *resp);
 
 /* Prints each event that arrives on endpoint for topic until interrupted. */
 int yxctl_follow (const yxctl_t *ctl, const char *endpoint, const char *topic);
+
+/* Bulk import of hotline tickets from CSV or JSON Lines (import.c). Returns the exit
+ * code: 0 all accepted, 1 some lines rejected, 2 bad input, 3 API unavailable. */
+int yxctl_import (const yxctl_t *ctl, const char *path, const char *format, const char *source);
 
 #endif

@@ -132,3 +132,16 @@ def test_address_and_grid_and_gcj02(yx):
     # a point far outside the city is registered for triage, never dropped
     r = yx.call("POST", "/v1/cases", "demo-hotline-key", body(location={"lat": 39.9, "lon": 116.4}))
     assert r.status_code == 201 and r.json()["location"]["located_by"] == "triage"
+
+
+def test_rate_limit_answers_429_with_retry_after(make_system):
+    yx = make_system(settings={"intake.rate_per_s": 1, "intake.rate_burst": 3},
+                     services=["intake", "classifier", "dispatcher"])
+    codes = [yx.call("GET", "/v1/cases?limit=1", "demo-operator-key").status_code for _ in range(6)]
+    assert codes[:3] == [200, 200, 200] and 429 in codes[3:], codes
+    r = yx.call("GET", "/v1/cases?limit=1", "demo-operator-key")
+    if r.status_code == 429:
+        error(r, 429, "rate_limited")
+        assert int(r.headers["Retry-After"]) >= 1
+    # another key has its own bucket
+    assert yx.call("GET", "/v1/cases?limit=1", "demo-admin-key").status_code == 200
