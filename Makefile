@@ -63,7 +63,7 @@ $(BUILD)/obj/%.o: %.c $(PB_H) $(wildcard services/common/*.h)
 
 $(COMMON_LIB): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 define SERVICE_RULES
 $(1)_DIR := $(call svc_dir2,$(1))
@@ -71,20 +71,23 @@ $(1)_SRC := $$(filter-out $$($(1)_DIR)/main.c,$$(wildcard $$($(1)_DIR)/*.c))
 $(1)_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$($(1)_SRC))
 $(BUILD)/lib/lib$(1).a: $$($(1)_OBJ)
 	@mkdir -p $$(dir $$@)
-	rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,$(BUILD)/obj/gen/bus.pb-c.o)
+	@rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,$(BUILD)/obj/gen/bus.pb-c.o)
 $(BUILD)/bin/$(1): $(BUILD)/obj/$$($(1)_DIR)/main.o $(BUILD)/lib/lib$(1).a $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
-	$(CC) $(LDFLAGS) $$^ $(LDLIBS) -o $$@
+	@echo "  LD    $$@"
+	@$(CC) $(LDFLAGS) $$^ $(LDLIBS) -o $$@
 endef
 $(foreach b,$(BIN_NAMES),$(eval $(call SERVICE_RULES,$(b))))
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(SVC_LIBS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(addprefix -I,$(wildcard services/*)) $< -Wl,--start-group $(SVC_LIBS) $(COMMON_LIB) -Wl,--end-group $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+	@echo "  TEST  $<"
+	@$(CC) $(CFLAGS) $(addprefix -I,$(wildcard services/*)) $< -Wl,--start-group $(SVC_LIBS) $(COMMON_LIB) -Wl,--end-group $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/bench/bench_%: tests/bench/bench_%.c $(SVC_LIBS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(addprefix -I,$(wildcard services/*)) $< -Wl,--start-group $(SVC_LIBS) $(COMMON_LIB) -Wl,--end-group $(LDFLAGS) $(LDLIBS) -o $@
+	@echo "  BENCH $<"
+	@$(CC) $(CFLAGS) $(addprefix -I,$(wildcard services/*)) $< -Wl,--start-group $(SVC_LIBS) $(COMMON_LIB) -Wl,--end-group $(LDFLAGS) $(LDLIBS) -o $@
 
 run: deps all
 	@scripts/run.sh
