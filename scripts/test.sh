@@ -54,7 +54,7 @@ case "${1:-all}" in
     run_unit build
     run_system build plain
     make -j"$JOBS" SAN=1 all || { echo "sanitizer build failed"; fail=$((fail + 1)); }
-    export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:halt_on_error=1
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_unit build-asan
     run_system build-asan asan

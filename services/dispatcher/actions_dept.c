@@ -208,7 +208,7 @@ yx_act_resolve (yx_tr_t *tr, const json_t *body, const yx_actor_t *who, yx_act_e
     json_int_t assigned = json_integer_value (json_object_get (a, "assigned_ms"));
     yx_assignment_close (tr, a, "RESOLVED");
     json_object_set_new (a, "resolved_ms", json_integer (tr->now));
-    json_object_set_new (a, "feedback", json_pack ("{s:s, s:O}", "note", note, "media", media ? media : json_array ()));
+    json_object_set_new (a, "feedback", json_pack ("{s:s, s:o}", "note", note, "media", media ? json_deep_copy (media) : json_array ()));
     s_dept_count (tr, who->scope, "resolved", 1);
     if (tr->now <= due)
         s_dept_count (tr, who->scope, "resolved_on_time", 1);

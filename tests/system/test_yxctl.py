@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 
 from yxsys import wait_for
 
@@ -26,15 +27,22 @@ def test_act_board_and_tail(yx):
     lines = []
     threading.Thread(target=lambda: lines.extend(iter(tail.stdout.readline, "")), daemon=True).start()
     try:
-        def accepted_seen():
-            if not any("ACCEPTED" in l for l in lines):
-                return False
-            return True
+        seen = None
+        for _ in range(10):          # until the subscription is live: a new case's DISPATCHED shows
+            probe = yx.report(description=SEWAGE).json()["id"]
+            deadline = time.monotonic() + 2
+            while not seen and time.monotonic() < deadline:
+                seen = [line for line in lines if probe in line]
+                time.sleep(0.05)
+            if seen:
+                break
+        assert seen, "yxctl tail printed nothing"
         out = yxctl(yx, "act", cid, "accept", key=f"demo-dept-{dept}")
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)["state"] == "ACCEPTED"
-        wait_for(accepted_seen, timeout=10, what="tail shows the transition")
-        event = json.loads(next(l for l in lines if "ACCEPTED" in l))
+        wait_for(lambda: any(cid in line and "ACCEPTED" in line for line in lines), timeout=10,
+                 what="tail shows the transition")
+        event = json.loads(next(line for line in lines if cid in line and "ACCEPTED" in line))
         assert event["case_id"] == cid and event["type"] == "ACCEPTED"
     finally:
         tail.terminate()
