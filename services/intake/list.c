@@ -342,7 +342,8 @@ yx_list_inbox (const yx_intake_t *in, const yx_caller_t *caller, const char *dep
         }
         freeReplyObject (r);
     }
-    qsort (found, nfound, sizeof *found, s_by_deadline_desc);
+    if (nfound)
+        qsort (found, nfound, sizeof *found, s_by_deadline_desc);
     json_t *items = json_array ();
     for (size_t i = 0; i < nfound; i++) {
         json_object_del (found[i], "_deadline");

@@ -115,22 +115,29 @@ def notify_cfg(departments=(), sources=(), gateway_url="", extra=""):
             f"  departments = (\n{deps}\n  );\n  sources = (\n{srcs}\n  );\n{extra}}};\n")
 
 
-@pytest.fixture
-def start(make_system):
-    """Starts a system whose notify section is cfg_text (written as notify.cfg next to
-    the run's yixian.cfg, which includes it)."""
+def with_notify_cfg(make_system, cfg_text, settings=None):
+    """A system (not started) whose notify section is cfg_text, written as notify.cfg
+    next to the run's yixian.cfg, which includes it (the shipped file's include, or
+    one appended here while the shipped file has none)."""
     with open(os.path.join(ROOT, "config", "yixian.cfg"), encoding="utf-8") as f:
         has_include = re.search(r'^@include\s+"notify\.cfg"', f.read(), re.M) is not None
+    s = make_system(settings=settings, extra_cfg="" if has_include else '@include "notify.cfg"', start=False)
+    path = os.path.join(s.dir, "notify.cfg")
+    if os.path.lexists(path):
+        os.unlink(path)                # never write through a link into the repository
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(cfg_text)
+    return s
+
+
+@pytest.fixture
+def start(make_system):
+    """Starts a system whose notify section is cfg_text."""
 
     def starter(cfg_text, services=("notifier",), settings=None):
         merged = {"notifier.webhook_secret": SECRET}
         merged.update(settings or {})
-        s = make_system(settings=merged, extra_cfg="" if has_include else '@include "notify.cfg"', start=False)
-        path = os.path.join(s.dir, "notify.cfg")
-        if os.path.lexists(path):
-            os.unlink(path)            # never write through a link into the repository
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(cfg_text)
+        s = with_notify_cfg(make_system, cfg_text, merged)
         s.start_all(list(services))
         s.bin_redis = redis.Redis(port=s.ports["redis"])
         return s
@@ -267,6 +274,7 @@ def test_sigkill_mid_delivery_loses_nothing(start, receivers):
     s = start(notify_cfg(departments=[("gl-cgj", hook.url, "")]))
     events = [inject(s, "DISPATCHED", ["gl-cgj"]) for _ in range(12)]
     wait_for(lambda: len(hook.snapshot()) >= 4, what="deliveries in flight")
+    assert any(r["status"] is None for r in hook.snapshot()), "requests are open"
     s.kill("notifier")                    # SIGKILL while requests are open
     s.start("notifier")
     want = {delivery_id(e.event_id, "webhook:gl-cgj") for e in events}
@@ -388,11 +396,13 @@ def test_redis_outage_recovers(start, receivers):
 
 
 def test_bad_notify_section_fails_with_file_line_key(make_system):
-    s = make_system(start=False, extra_cfg='notify = {\n  webhook_events = [ "DISPATCHED", "NOPE" ];\n};\n')
-    out = subprocess.run([os.path.join(s.bin, "yx-notifier"), "-c", s.cfg_path, "--check"] + s.overrides(),
-                         capture_output=True, text=True, timeout=20)
+    s = with_notify_cfg(make_system, 'notify = {\n  webhook_events = [ "DISPATCHED", "NOPE" ];\n};\n')
+    cmd = [os.path.join(s.bin, "yx-notifier"), "-c", s.cfg_path] + s.overrides()
+    out = subprocess.run(cmd + ["--check"], capture_output=True, text=True, timeout=20)
     assert out.returncode == 2
-    assert re.search(r'yixian\.cfg:\d+: notify\.webhook_events: unknown event type "NOPE"', out.stderr), out.stderr
+    assert re.search(r'notify\.cfg:2: notify\.webhook_events: unknown event type "NOPE"', out.stderr), out.stderr
+    started = subprocess.run(cmd, capture_output=True, text=True, timeout=20)   # and at start-up
+    assert started.returncode == 2 and "notify.webhook_events" in started.stderr
 
 
 def test_adapter_accepts_and_resolves_end_to_end(start, receivers):

@@ -94,6 +94,9 @@ class System:
                     f.write(self.city_files[name])
             else:
                 os.symlink(os.path.join(src, name), path)
+        notify = os.path.join(self.dir, "notify.cfg")
+        if not os.path.lexists(notify):
+            os.symlink(os.path.join(ROOT, "config", "notify.cfg"), notify)
         model = os.path.join(ROOT, "config", "model.bin")
         if os.path.exists(model) and not os.path.exists(os.path.join(self.dir, "model.bin")):
             os.symlink(model, os.path.join(self.dir, "model.bin"))
