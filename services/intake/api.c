@@ -5,7 +5,8 @@
  *   GET  /v1/cases                        list in scope
  *   GET  /v1/cases/{id}                   one case
  *   POST /v1/cases/{id}/actions           act (actions.c)
- *   GET  /v1/departments/{id}/inbox       a department's assignments */
+ *   GET  /v1/departments/{id}/inbox       a department's assignments
+ *   GET  /v1/deadletters, POST /v1/deadletters/actions   (deadletters.c) */
 #include "intake.h"
 
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "case.h"
+#include "deadletters.h"
 #include "list.h"
 #include "ratelimit.h"
 #include "log.h"
@@ -146,6 +148,10 @@ yx_intake_http (yx_http_req_t *req, yx_http_resp_t *resp, void *arg)
             yx_list_cases (in, &caller, req, resp);
         else
             yx_http_error (resp, 405, "method_not_allowed", "use GET or POST", NULL);
+        return;
+    }
+    if (strncmp (url, "/v1/deadletters", 15) == 0) {
+        yx_deadletters_http (in, &caller, req, resp);
         return;
     }
     if (sscanf (url, "/v1/cases/%63[^/]%63s", id, rest) >= 1) {

@@ -12,6 +12,7 @@
  *   tail                          every case event as it is committed
  *   classify TEXT                 what the classifier would decide, and why
  *   import FILE [--format csv|jsonl] [--source S]   bulk hotline tickets, resumable
+ *   deadletters [--district D] [--redeliver ID|all] [--discard ID]
  *
  * The URL defaults to $YX_URL or the configured intake address; the key to $YX_KEY,
  * else a demo key (demo-hotline-key to report, demo-operator-key otherwise). */
@@ -218,12 +219,48 @@ s_cmd_classify (const yxctl_t *ctl, int argc, char **argv)
     return 0;
 }
 
+static int
+s_cmd_deadletters (const yxctl_t *ctl, int argc, char **argv)
+{
+    const char *redeliver = s_opt (argc, argv, "--redeliver"), *discard = s_opt (argc, argv, "--discard");
+    const char *district = s_opt (argc, argv, "--district");
+    if (redeliver || discard) {
+        json_t *body = json_pack ("{s:s}", "action", redeliver ? "redeliver" : "discard");
+        if (redeliver && strcmp (redeliver, "all") == 0)
+            json_object_set_new (body, "all", json_true ());
+        else
+            json_object_set_new (body, "id", json_string (redeliver ? redeliver : discard));
+        if (district)
+            json_object_set_new (body, "district", json_string (district));
+        return s_request (ctl, "POST", "/v1/deadletters/actions", body, 0);
+    }
+    char path[128];
+    snprintf (path, sizeof path, "/v1/deadletters%s%s", district ? "?district=" : "", district ? district : "");
+    json_t *resp;
+    int st = yxctl_http (ctl, "GET", ctl->url, path, NULL, &resp);
+    if (st != 200)
+        return yxctl_fail (st, resp);
+    if (ctl->json)
+        s_print_json (resp);
+    else {
+        size_t i;
+        json_t *d;
+        json_array_foreach (json_object_get (resp, "items"), i, d)
+            printf ("%-30s %-22s %-12s %-10s attempts=%lld %s  %s\n", json_string_value (json_object_get (d, "at")) ?: "",
+                    json_string_value (json_object_get (d, "case_id")) ?: "-", json_string_value (json_object_get (d, "type")) ?: "",
+                    json_string_value (json_object_get (d, "channel")) ?: "", (long long) json_integer_value (json_object_get (d, "attempts")),
+                    json_string_value (json_object_get (d, "reason")) ?: "", json_string_value (json_object_get (d, "id")) ?: "");
+    }
+    json_decref (resp);
+    return 0;
+}
+
 static void
 s_usage (void)
 {
     fprintf (stderr,
              "usage: yxctl [--url URL] [--key KEY] [-c CONFIG] [--json] COMMAND [ARGS]\n"
-             "commands: report, show, list, act, inbox, board, tail, classify, import\n");
+             "commands: report, show, list, act, inbox, board, tail, classify, import, deadletters\n");
 }
 
 int
@@ -309,6 +346,9 @@ main (int argc, char **argv)
     else
     if (strcmp (cmd, "classify") == 0)
         rc = s_cmd_classify (&ctl, rest, args);
+    else
+    if (strcmp (cmd, "deadletters") == 0)
+        rc = s_cmd_deadletters (&ctl, rest, args);
     else
     if (strcmp (cmd, "import") == 0 && rest >= 1)
         rc = yxctl_import (&ctl, args[0], s_opt (rest, args, "--format"), s_opt (rest, args, "--source") ?: "hotline");

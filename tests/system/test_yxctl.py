@@ -78,3 +78,24 @@ def test_import_csv_and_jsonl_with_rejects_and_resume(yx, tmp_path):
                              ensure_ascii=False) + "\n{not json}\n", encoding="utf-8")
     out = yxctl(yx, "import", str(jl))
     assert "imported=1" in out.stdout and "rejected=1" in out.stdout and "line 2: not a JSON object" in out.stderr
+
+
+def test_deadletters_for_operators(yx):
+    rec = {"id": "e1/webhook:gl-cgj", "event_id": "e1", "case_id": "350102-20261123-000001", "type": "DISPATCHED",
+           "district": "350102", "recipient": "webhook:gl-cgj", "channel": "webhook", "attempts": 3,
+           "reason": "http 500", "at": "2026-11-23T09:12:00.000+08:00", "at_ms": 1795401000000}
+    yx.redis.hset("yx:{350102}:deadletters", rec["id"], json.dumps(rec))
+    yx.redis.zadd("yx:{350102}:deadletters:at", {rec["id"]: rec["at_ms"]})
+    listed = yx.call("GET", "/v1/deadletters", "demo-operator-key").json()["items"]
+    assert [d["id"] for d in listed] == [rec["id"]]
+    assert yx.call("GET", "/v1/deadletters", "demo-dept-gl-cgj").status_code == 403
+    out = yxctl(yx, "deadletters")
+    assert out.returncode == 0 and "e1/webhook:gl-cgj" in out.stdout and "http 500" in out.stdout
+    out = yxctl(yx, "deadletters", "--redeliver", rec["id"])
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["queued"] == 1
+    # the notifier takes the request from the district's queue and answers it
+    wait_for(lambda: not yx.redis.hexists("yx:{350102}:deadletters", rec["id"]) or
+             yx.redis.llen("yx:{350102}:deadletters:requests") == 0, what="request picked up")
+    missing = yx.call("POST", "/v1/deadletters/actions", "demo-operator-key", {"action": "discard", "id": "nope/x"})
+    assert missing.status_code == 404
