@@ -56,7 +56,7 @@ $(BUILD)/obj/gen/bus.pb-c.o: $(PB_C)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(OPT) -g $(SANFLAGS) -I$(BUILD)/gen -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(PB_H) $(wildcard services/common/*.h)
+$(BUILD)/obj/%.o: %.c $(PB_H) $(wildcard services/*/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	@$(CC) $(CFLAGS) -Iservices/$(word 2,$(subst /, ,$*)) -c $< -o $@
@@ -78,6 +78,7 @@ $(BUILD)/bin/$(1): $(BUILD)/obj/$$($(1)_DIR)/main.o $(BUILD)/lib/lib$(1).a $(COM
 	@$(CC) $(LDFLAGS) $$^ $(LDLIBS) -o $$@
 endef
 $(foreach b,$(BIN_NAMES),$(eval $(call SERVICE_RULES,$(b))))
+include services/metrics/embed.mk
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(SVC_LIBS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)

@@ -14,6 +14,8 @@ PACKAGES=(
   protobuf-compiler
   python3-pytest python3-requests python3-zmq python3-protobuf python3-redis
   python3-yaml
+  prometheus
+  chromium fonts-wqy-microhei
   curl
 )
 

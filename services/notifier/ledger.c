@@ -502,7 +502,7 @@ yx_nt_ledger_requests (yx_nt_ledger_t *self, const char *district, int64_t now)
             applied += rc;
     size_t taken = rc < 0 ? i - 1 : i;
     freeReplyObject (r);
-    if (taken && (r = yx_store_cmd (self->store, "LTRIM %s %zu -1", k, taken)))
+    if (taken && (r = yx_store_cmd (self->store, "LTRIM %s %lld -1", k, (long long) taken)))
         freeReplyObject (r);
     return rc < 0 ? -1 : applied;
 }

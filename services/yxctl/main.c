@@ -13,6 +13,7 @@
  *   classify TEXT                 what the classifier would decide, and why
  *   import FILE [--format csv|jsonl] [--source S]   bulk hotline tickets, resumable
  *   deadletters [--district D] [--redeliver ID|all] [--discard ID]
+ *   stats [--since T] [--until T] [--by district|street|community|department] [--area CODE]
  *
  * The URL defaults to $YX_URL or the configured intake address; the key to $YX_KEY,
  * else a demo key (demo-hotline-key to report, demo-operator-key otherwise). */
@@ -255,12 +256,77 @@ s_cmd_deadletters (const yxctl_t *ctl, int argc, char **argv)
     return 0;
 }
 
+/* A rate as a percentage, or a dash for null. */
+static void
+s_pct (const json_t *row, const char *name)
+{
+    const json_t *v = json_object_get (row, name);
+    if (json_is_number (v))
+        printf (" %6.1f%%", json_number_value (v) * 100.0);
+    else
+        printf (" %7s", "-");
+}
+
+/* One scorecard row of `yxctl stats`. */
+static void
+s_stats_row (const json_t *row, const char *name)
+{
+    printf ("%-28s %6lld %6lld %5lld", name, (long long) json_integer_value (json_object_get (row, "cases")),
+            (long long) json_integer_value (json_object_get (row, "open")),
+            (long long) json_integer_value (json_object_get (row, "late")));
+    const char *rates[] = { "response_rate", "on_time_rate", "resolution_rate", "satisfaction_rate", "return_rate",
+                            "rework_rate" };
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+        s_pct (row, rates[i]);
+    const char *secs[] = { "mean_ack_s", "mean_resolve_s" };
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *v = json_object_get (row, secs[i]);
+        char buf[32] = "-";
+        if (json_is_number (v))
+            snprintf (buf, sizeof buf, "%.0fs", json_number_value (v));
+        printf (" %9s", buf);
+    }
+    printf ("\n");
+}
+
+static int
+s_cmd_stats (const yxctl_t *ctl, int argc, char **argv)
+{
+    char path[512] = "/v1/stats?";
+    const char *opts[][2] = { { "--since", "since" }, { "--until", "until" }, { "--by", "group_by" }, { "--area", "area" } };
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        const char *v = s_opt (argc, argv, opts[i][0]);
+        if (!v)
+            continue;
+        char *esc = curl_easy_escape (NULL, v, 0);
+        snprintf (path + strlen (path), sizeof path - strlen (path), "%s=%s&", opts[i][1], esc ? esc : "");
+        curl_free (esc);
+    }
+    json_t *resp;
+    int st = yxctl_http (ctl, "GET", ctl->metrics_url, path, NULL, &resp);
+    if (st != 200)
+        return yxctl_fail (st, resp);
+    if (ctl->json)
+        s_print_json (resp);
+    else {
+        printf ("%-28s %6s %6s %5s %7s %7s %7s %7s %7s %7s %9s %9s\n", "", "cases", "open", "late", "respond",
+                "on-time", "resolve", "satisf", "return", "rework", "ack", "resolve");
+        size_t i;
+        json_t *g;
+        json_array_foreach (json_object_get (resp, "groups"), i, g)
+            s_stats_row (g, json_string_value (json_object_get (g, "name")) ?: json_string_value (json_object_get (g, "key")) ?: "?");
+        s_stats_row (json_object_get (resp, "totals"), "合计 total");
+    }
+    json_decref (resp);
+    return 0;
+}
+
 static void
 s_usage (void)
 {
     fprintf (stderr,
              "usage: yxctl [--url URL] [--key KEY] [-c CONFIG] [--json] COMMAND [ARGS]\n"
-             "commands: report, show, list, act, inbox, board, tail, classify, import, deadletters\n");
+             "commands: report, show, list, act, inbox, board, tail, classify, import, deadletters, stats\n");
 }
 
 int
@@ -346,6 +412,9 @@ main (int argc, char **argv)
     else
     if (strcmp (cmd, "classify") == 0)
         rc = s_cmd_classify (&ctl, rest, args);
+    else
+    if (strcmp (cmd, "stats") == 0)
+        rc = s_cmd_stats (&ctl, rest, args);
     else
     if (strcmp (cmd, "deadletters") == 0)
         rc = s_cmd_deadletters (&ctl, rest, args);

@@ -60,6 +60,21 @@ def asg(dept, role="lead", state="PENDING", assigned=0, ack_due=0, resolve_due=0
     return a
 
 
+_CENTRES = {}
+
+
+def grid_centre(code):
+    """(lat, lon): the mean of a grid's outer-ring vertices, from the sample city."""
+    if not _CENTRES:
+        with open(os.path.join(ROOT, "config", "city", "grids.geojson"), encoding="utf-8") as f:
+            for feat in json.load(f)["features"]:
+                geom = feat["geometry"]
+                ring = geom["coordinates"][0] if geom["type"] == "Polygon" else geom["coordinates"][0][0]
+                _CENTRES[feat["properties"]["code"]] = (sum(p[1] for p in ring[:-1]) / (len(ring) - 1),
+                                                        sum(p[0] for p in ring[:-1]) / (len(ring) - 1))
+    return _CENTRES[code]
+
+
 class Seeder:
     """Writes cases straight into Redis: hash (doc, state, version), index, stats."""
 
@@ -75,9 +90,7 @@ class Seeder:
         cat = {"code": category, "name": "", "class": ""} if category else None
         body = {"source": "hotline", "source_ref": f"seed-{self.seq}", "title": "", "description": "seed",
                 "category": cat, "priority": "normal", "grade": "routine",
-                "location": {"lat": 26.08 if district == "350102" else 26.10,
-                             "lon": 119.29 if district == "350102" else 119.33,
-                             "grid": grid, "community": community, "street": street, "district": district},
+                "location": {"lat": grid_centre(grid)[0], "lon": grid_centre(grid)[1], "grid": grid, "community": community, "street": street, "district": district},
                 "assignments": list(assignments), "created_ms": created, "updated_ms": created,
                 "rework": 0, "rating": None, "triage": None, "reporter": {"name": "x", "phone": "13800000000"}}
         body.update(doc)
@@ -180,6 +193,15 @@ def wait_cases(system, count, key=OPERATOR, **params):
                     and b.json()["totals"]["cases"] == count and b.json(), what=f"{count} cases in stats")
 
 
+def promtool_check(text):
+    """`promtool check metrics` must accept the exposition (lint included)."""
+    promtool = shutil.which("promtool")
+    if not promtool:
+        pytest.skip("promtool not found: install the Debian package prometheus (scripts/deps.sh)")
+    out = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def group(body, key):
     return next(g for g in body["groups"] if g["key"] == key)
 
@@ -205,6 +227,7 @@ def test_health_and_errors(make_system):
     assert get(s, "/nothing", None).status_code == 404
     assert requests.post(s.metrics_url("/v1/stats"), timeout=5).status_code == 405
     assert get(s, "/", None).headers["Content-Type"].startswith("text/html")
+    promtool_check(get(s, "/metrics", None).text)   # an empty system is a valid page too
 
 
 def test_metrics_exposition_passes_promtool(make_system, tmp_path):
@@ -255,13 +278,8 @@ def test_metrics_exposition_passes_promtool(make_system, tmp_path):
     assert samples["yixian_up"] == 1 and samples["yixian_redis_up"] == 1
     assert 'yixian_build_info{service="metrics",version=' in text
     assert "ev\"il" not in text and "bad field" not in text
-    path = tmp_path / "metrics.txt"
-    path.write_text(text)
-    promtool = shutil.which("promtool")
-    if not promtool:
-        pytest.skip("promtool not found: install the Debian package prometheus (scripts/deps.sh)")
-    out = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stdout + out.stderr
+    (tmp_path / "metrics.txt").write_text(text)
+    promtool_check(text)
 
 
 def test_scorecards_exact(make_system):
@@ -409,15 +427,71 @@ def test_hostile_documents_are_ignored(make_system):
     assert get(s, "/metrics", None).status_code == 200
 
 
+def test_tens_of_thousands_of_cases_stay_fast(make_system):
+    """/metrics comes from aggregates kept as cases change, not from a walk over Redis."""
+    s = metrics_system(make_system)
+    n, total = now_ms(), 20000
+    pipe = s.redis.pipeline(transaction=False)
+    for i in range(total):
+        where, closed = (A1, B1, J1)[i % 3], i % 4 != 0
+        created = n - (i % 720) * MIN
+        a = asg("fz-water", state="RESOLVED" if closed else "ACCEPTED", assigned=created + MIN,
+                ack_due=created + 31 * MIN, accepted=created + 5 * MIN, resolve_due=created + 4 * HOUR,
+                resolved=created + HOUR if closed else None)
+        doc = {"category": {"code": "0102"}, "assignments": [a], "created_ms": created, "dispatched_ms": created + MIN,
+               "location": {"grid": where[3], "community": where[2], "street": where[1], "district": where[0]},
+               "resolved_ms": created + HOUR if closed else None, "closed_ms": created + 2 * HOUR if closed else None,
+               "closed_on_time": closed, "rating": {"satisfied": i % 8 != 1, "score": 4} if closed else None,
+               "description": "井盖冒污水" * 40}
+        cid = f"{where[0]}-20261101-{i:06d}"
+        pipe.hset(f"yx:{{{where[0]}}}:case:{cid}", mapping={"doc": json.dumps(doc), "state": "CLOSED" if closed else "ACCEPTED",
+                                                           "version": 4})
+        pipe.zadd(f"yx:{{{where[0]}}}:cases", {cid: created})
+        if i % 2000 == 1999:
+            pipe.execute()
+    pipe.execute()
+    body = wait_cases(s, total, group_by="department")
+    assert body["totals"]["closed"] == body["totals"]["closed_on_time"] == total * 3 // 4
+    assert group(body, "fz-water")["assigned"] == total
+    for _ in range(3):
+        t = time.monotonic()
+        text = get(s, "/metrics", None).text
+        assert time.monotonic() - t < 1.0
+    assert "yixian_metrics_cases_mirrored 20000" in text
+    t = time.monotonic()
+    assert get(s, "/v1/dashboard").status_code == 200 and time.monotonic() - t < 2.0
+
+
 def test_case_reported_through_the_api(yx):
-    """End to end: a case reported on the intake shows up in the metrics."""
+    """End to end: a case reported on the intake and worked through to a rating shows
+    up in the metrics, counted once."""
     r = yx.report(description="鼓楼区某小区多个井盖冒污水，物业清掏后仍倒灌")
     assert r.status_code == 201, r.text
     case_id = r.json()["id"]
-    yx.wait_state(case_id, "DISPATCHED", timeout=20)
+    case = yx.wait_state(case_id, "DISPATCHED", timeout=20)
     body = wait_cases(yx, 1)
     assert body["totals"]["by_state"]["DISPATCHED"] == 1 and body["totals"]["assigned"] >= 1
     text = get(yx, "/metrics", None).text
     assert 'yixian_cases_reported_total{district="%s"} 1' % case_id[:6] in text
     dash = get(yx, "/v1/dashboard").json()
     assert dash["counters"]["open"] == 1 and dash["counters"]["reported_today"] == 1
+    depts = [a["department"] for a in case["assignments"]]
+    for action, extra in [("accept", {}), ("resolve", {"note": "已清掏疏通"})]:
+        for dept in depts:
+            res = yx.act(case_id, f"demo-dept-{dept}", action, **extra)
+            assert res.status_code == 200, res.text
+    yx.wait_state(case_id, "RESOLVED")
+    for key, action, extra in [(OPERATOR, "verify", {"passed": True}), (OPERATOR, "close", {}),
+                               ("demo-hotline-key", "rate", {"satisfied": True, "score": 5})]:
+        res = yx.act(case_id, key, action, **extra)
+        assert res.status_code == 200, res.text
+    body = wait_for(lambda: (b := stats(yx, group_by="department"))["totals"]["rated"] == 1 and b, what="rating")
+    t = body["totals"]
+    assert (t["cases"], t["closed"], t["closed_on_time"], t["satisfied"]) == (1, 1, 1, 1)
+    assert (t["response_rate"], t["on_time_rate"], t["resolution_rate"], t["satisfaction_rate"]) == (1.0, 1.0, 1.0, 1.0)
+    assert sorted(g["key"] for g in body["groups"]) == sorted(depts)
+    assert all(g["resolved"] == 1 and g["resolved_on_time"] == 1 for g in body["groups"])
+    text = get(yx, "/metrics", None).text
+    for stage in ("report_to_dispatch", "dispatch_to_accept", "accept_to_resolve"):
+        assert f'yixian_stage_duration_seconds_count{{district="{case_id[:6]}",stage="{stage}"}} 1' in text
+    assert get(yx, "/v1/dashboard").json()["counters"]["closed_today"] == 1

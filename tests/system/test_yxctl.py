@@ -99,3 +99,17 @@ def test_deadletters_for_operators(yx):
              yx.redis.llen("yx:{350102}:deadletters:requests") == 0, what="request picked up")
     missing = yx.call("POST", "/v1/deadletters/actions", "demo-operator-key", {"action": "discard", "id": "nope/x"})
     assert missing.status_code == 404
+
+
+def test_stats_scorecard(yx):
+    cid = yx.report(description=SEWAGE).json()["id"]
+    dept = yx.wait_state(cid, "DISPATCHED")["assignments"][0]["department"]
+    name = "福州水务集团有限公司" if dept == "fz-water" else dept
+    out = wait_for(lambda: (o := yxctl(yx, "stats", "--by", "department")).returncode == 0 and name in o.stdout and o,
+                   timeout=15, what="scorecard row")
+    assert "合计 total" in out.stdout
+    js = yxctl(yx, "--json", "stats", "--by", "district")
+    doc = json.loads(js.stdout)
+    assert doc["group_by"] == "district" and doc["totals"]["cases"] >= 1
+    bad = yxctl(yx, "stats", "--since", "yesterday")
+    assert bad.returncode == 1
