@@ -13,7 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   protobuf-compiler
   python3-pytest python3-requests python3-zmq python3-protobuf python3-redis
-  python3-yaml
+  python3-yaml python3-jsonschema openapi-specification
   prometheus
   chromium fonts-wqy-microhei
   curl

@@ -6,7 +6,8 @@
  *   GET  /v1/cases/{id}                   one case
  *   POST /v1/cases/{id}/actions           act (actions.c)
  *   GET  /v1/departments/{id}/inbox       a department's assignments
- *   GET  /v1/deadletters, POST /v1/deadletters/actions   (deadletters.c) */
+ *   GET  /v1/deadletters, POST /v1/deadletters/actions   (deadletters.c)
+ *   GET/POST /open311/v2/…                Open311 GeoReport v2 (open311*.c) */
 #include "intake.h"
 
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "case.h"
 #include "deadletters.h"
 #include "list.h"
+#include "open311.h"
 #include "ratelimit.h"
 #include "log.h"
 #include "util.h"
@@ -120,6 +122,10 @@ yx_intake_http (yx_http_req_t *req, yx_http_resp_t *resp, void *arg)
     const char *url = req->url;
     if (strcmp (url, "/healthz") == 0 || strcmp (url, "/readyz") == 0) {
         s_health (in, req, resp);
+        return;
+    }
+    if (strncmp (url, "/open311/v2/", 12) == 0) {   /* public reads; POST authenticates by api_key */
+        yx_open311_http (in, req, resp);
         return;
     }
     if (strncmp (url, "/v1/", 4) != 0) {

@@ -2,7 +2,9 @@
  *   report.c  validating and registering reports (HTTP and native)
  *   api.c     HTTP routing, authentication, reads
  *   actions.c forwarding actions to the dispatcher
- *   native.c  the ZeroMQ ROUTER intake */
+ *   native.c  the ZeroMQ ROUTER intake
+ *   open311*.c Open311 GeoReport v2 (open311.h)
+ *   deadletters.c, ratelimit.c, conn.c, list.c */
 #ifndef YX_INTAKE_H
 #define YX_INTAKE_H
 
