@@ -49,6 +49,12 @@ main (int argc, char **argv)
         return 1;
     }
     yx_health_t *health = yx_health_start (cfg, "127.0.0.1", cfg->classifier_health_port, "classifier");
+    int rc = 0;
+    if (cfg->classifier_health_port && !health) {   /* the port is taken: say so and stop, do not run unobservable */
+        yx_error ("start_failed", "reason=health_port port=%d", cfg->classifier_health_port);
+        yx_stopping = 1;
+        rc = 1;
+    }
     yx_info ("started", "bind=%s model=%s", cfg->classifier_bind, self.model ? "loaded" : "none");
     int64_t next_sweep = 0;
     while (!yx_stopping) {
@@ -77,5 +83,5 @@ main (int argc, char **argv)
     yx_textmodel_destroy (&self.model);
     yx_config_destroy (&cfg);
     yx_info ("stopped", NULL);
-    return 0;
+    return rc;
 }

@@ -65,6 +65,12 @@ main (int argc, char **argv)
         return 1;
     }
     yx_health_t *health = yx_health_start (cfg, "127.0.0.1", cfg->dispatcher_health_port, "dispatcher");
+    int rc = 0;
+    if (cfg->dispatcher_health_port && !health) {   /* the port is taken: say so and stop, do not run unobservable */
+        yx_error ("start_failed", "reason=health_port port=%d", cfg->dispatcher_health_port);
+        yx_stopping = 1;
+        rc = 1;
+    }
     yx_info ("started", "bind=%s actions=%s events=%s", cfg->dispatcher_bind, cfg->dispatcher_actions,
              cfg->dispatcher_events);
     int64_t next_sweep = 0, next_timers = 0;
@@ -104,5 +110,5 @@ main (int argc, char **argv)
     yx_store_destroy (&d.store);
     yx_config_destroy (&cfg);
     yx_info ("stopped", NULL);
-    return 0;
+    return rc;
 }

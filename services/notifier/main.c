@@ -101,6 +101,10 @@ s_run (yx_config_t *cfg, yx_nt_rules_t *rules)
         yx_error ("start_failed", "events=%s feed=%s", cfg->dispatcher_events, cfg->notifier_feed);
     else {
         health = yx_health_start (cfg, "127.0.0.1", cfg->notifier_health_port, "notifier");
+        if (cfg->notifier_health_port && !health) {   /* the port is taken: stop, do not run unobservable */
+            yx_error ("start_failed", "reason=health_port port=%d", cfg->notifier_health_port);
+            rc = 1;
+        }
         yx_info ("started", "events=%s feed=%s max_inflight=%d per_endpoint=%d", cfg->dispatcher_events,
                  cfg->notifier_feed, cfg->notifier_max_inflight, cfg->notifier_per_endpoint);
     }

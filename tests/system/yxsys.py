@@ -4,6 +4,7 @@ Used by the pytest system tests (conftest.py) and by the benchmark. Every proces
 log goes to a file in the run's folder; nothing is left running after stop()."""
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -17,11 +18,24 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVICES = ["intake", "classifier", "dispatcher", "notifier", "metrics"]
 
 
+_GIVEN = set()
+
+
 def free_port():
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port nobody listens on right now, below the kernel's ephemeral range (so an
+    outgoing connection of a running service cannot be sitting on it) and never handed
+    out twice by this process."""
+    while True:
+        port = random.randrange(20000, 32000)
+        if port in _GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
+        return port
 
 
 def wait_for(cond, timeout=15.0, interval=0.05, what="condition"):
