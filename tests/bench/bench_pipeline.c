@@ -2,6 +2,8 @@
  *
  *   bench_pipeline URL FEED_ENDPOINT REDIS_PORT N [CONCURRENCY]
  *
+ * FEED_ENDPOINT "-" measures intake alone (reports/s over keep-alive connections).
+ *
  * Reports go to POST URL/v1/cases over keep-alive connections (libcurl multi,
  * CONCURRENCY in flight). The department side is the notifier's ZeroMQ inbox feed: a
  * case counts as delivered when its DISPATCHED event arrives there. Prints sustained
@@ -120,11 +122,14 @@ main (int argc, char **argv)
         return 2;
     s_case_t *cases = calloc ((size_t) n, sizeof *cases);
     s_req_t *reqs = calloc ((size_t) n, sizeof *reqs);
-    void *sub = yx_bus_socket (ZMQ_SUB, argv[2], 0);
-    if (!cases || !reqs || !sub)
+    bool intake_only = strcmp (argv[2], "-") == 0;
+    void *sub = intake_only ? NULL : yx_bus_socket (ZMQ_SUB, argv[2], 0);
+    if (!cases || !reqs || (!sub && !intake_only))
         return 1;
-    zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "dept.", 5);
-    usleep (300000);   /* let the subscription reach the publisher */
+    if (sub) {
+        zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "dept.", 5);
+        usleep (300000);   /* let the subscription reach the publisher */
+    }
     char endpoint[512];
     snprintf (endpoint, sizeof endpoint, "%s/v1/cases", url);
     struct curl_slist *h = curl_slist_append (NULL, "Content-Type: application/json");
@@ -178,12 +183,13 @@ main (int argc, char **argv)
             curl_easy_cleanup (m->easy_handle);
             running--;
         }
-        delivered += s_drain (sub, cases, n);
-        curl_multi_poll (multi, NULL, 0, 5, NULL);
+        if (sub)
+            delivered += s_drain (sub, cases, n);
+        curl_multi_poll (multi, NULL, 0, sub ? 5 : 50, NULL);
     }
     int64_t t_sent = s_now_us ();
     int64_t deadline = t_sent + 120 * 1000000LL;
-    while (delivered < ok && s_now_us () < deadline) {
+    while (sub && delivered < ok && s_now_us () < deadline) {
         zmq_pollitem_t item = { sub, 0, ZMQ_POLLIN, 0 };
         zmq_poll (&item, 1, 100);
         delivered += s_drain (sub, cases, n);
@@ -202,6 +208,16 @@ main (int argc, char **argv)
     double secs = (double) (last - t0) / 1e6;
     printf ("cases=%d accepted=%d failed=%d delivered=%d\n", n, ok, failed, delivered);
     printf ("report_rate_per_sec=%.0f\n", ok / ((double) (t_sent - t0) / 1e6));
+    if (intake_only) {
+        long long c1 = s_redis_commands (port);
+        if (cmd0 >= 0 && c1 >= 0 && ok)
+            printf ("redis_commands_per_report=%.1f\n", (double) (c1 - cmd0) / ok);
+        curl_multi_cleanup (multi);
+        curl_slist_free_all (h);
+        free (cases);
+        free (reqs);
+        return failed == 0 ? 0 : 1;
+    }
     printf ("pipeline_cases_per_sec=%.0f\n", nl && secs > 0 ? nl / secs : 0.0);
     if (nl)
         printf ("latency_ms p50=%.1f p95=%.1f p99=%.1f max=%.1f\n", lat[nl / 2] / 1e3, lat[nl * 95 / 100] / 1e3,
@@ -210,7 +226,8 @@ main (int argc, char **argv)
         printf ("redis_commands_per_case=%.1f\n", (double) (cmd1 - cmd0) / ok);
     curl_multi_cleanup (multi);
     curl_slist_free_all (h);
-    zmq_close (sub);
+    if (sub)
+        zmq_close (sub);
     yx_bus_term ();
     free (lat);
     free (cases);

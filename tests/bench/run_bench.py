@@ -25,17 +25,31 @@ def main():
     bench = os.path.join(ROOT, BUILD, "bench")
     with tempfile.TemporaryDirectory() as tmp:
         s = System(tmp, bin_dir=os.path.join(ROOT, BUILD, "bin"),
-                   settings={"intake.http_threads": 2, "sweep.interval_ms": 1000, "sweep.stale_ms": 5000,
+                   settings={"intake.http_threads": 2, "sweep.interval_ms": 1000, "sweep.stale_ms": 5000, "intake.rate_per_s": 0,
                              "log.level": "warn"})
         s.start_all()
         try:
             print(f"## pipeline: {N} cases through intake → classifier → dispatcher → notifier feed")
             run([os.path.join(bench, "bench_pipeline"), s.url(""), s.settings["notifier.feed_bind"],
                  str(s.ports["redis"]), str(N), "16"])
+            print("## pipeline, light load: 500 cases, one at a time (latency without queueing)")
+            run([os.path.join(bench, "bench_pipeline"), s.url(""), s.settings["notifier.feed_bind"],
+                 str(s.ports["redis"]), "500", "1"])
+        finally:
+            s.stop_all()
+    with tempfile.TemporaryDirectory() as tmp:
+        s = System(tmp, bin_dir=os.path.join(ROOT, BUILD, "bin"),
+                   settings={"intake.http_threads": 2, "intake.rate_per_s": 0, "log.level": "warn"})
+        s.start_all(["intake"])
+        try:
+            print(f"## intake alone: {N} reports over 16 keep-alive HTTP connections")
+            run([os.path.join(bench, "bench_pipeline"), s.url(""), "-", str(s.ports["redis"]), str(N), "16"])
+            print(f"## intake alone: {N} reports through the native ZeroMQ intake (64 in flight)")
+            run([os.path.join(bench, "bench_native"), s.settings["intake.zmq_bind"], str(N), "64"])
         finally:
             s.stop_all()
     for name in sorted(os.listdir(bench)):
-        if name.startswith("bench_") and name != "bench_pipeline":
+        if name.startswith("bench_") and name not in ("bench_pipeline", "bench_native"):
             print(f"## {name}")
             run([os.path.join(bench, name)], cwd=ROOT)
     extra = os.path.join(ROOT, "tests", "bench")
