@@ -1,5 +1,7 @@
 """Duplicate reports: the same subcategory within the radius of an open case, inside
 the window, merges into it; its reports count goes up and the reporter is told."""
+import json
+
 from yxsys import wait_for
 
 TEXT = "鼓楼区水部街道某小区多个井盖冒污水，物业清掏后仍倒灌"
@@ -40,3 +42,27 @@ def test_closed_case_is_not_a_duplicate_target(make_system):
     case = yx.wait_state(again, "DISPATCHED")
     assert case["duplicate_of"] is None
     assert wait_for(lambda: yx.redis.zscore("yx:{350102}:open:0102", first) is None, what="closed case left the set")
+
+
+def test_the_duplicate_reporter_is_told(make_system):
+    from test_notifier import Receiver, notify_cfg, with_notify_cfg
+    hotline = Receiver()
+    try:
+        yx = with_notify_cfg(make_system, notify_cfg(sources=[("hotline", hotline.url, ["MERGED"])]),
+                             settings={"classifier.duplicate_radius_m": 50})
+        yx.start_all()
+        first = yx.report(description=TEXT).json()["id"]
+        yx.wait_state(first, "DISPATCHED")
+        dup = yx.report(description=TEXT).json()["id"]
+        yx.wait_state(dup, "MERGED")
+
+        def told():
+            for r in hotline.snapshot():
+                body = json.loads(r["body"])
+                if body["case_id"] == dup and body["type"] == "MERGED":
+                    return body
+            return None
+        body = wait_for(told, timeout=20, what="the hotline told of the merge")
+        assert body["note"] == first
+    finally:
+        hotline.close()
