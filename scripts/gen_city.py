@@ -783,11 +783,26 @@ TAXONOMY = [
 ]
 
 
+def duplicate_settings(code, name):
+    """Per-subcategory duplicate detection where the classifier's default (50 m, 72 h)
+    does not fit: hotline topics are about policies, not places (off); an emergency
+    is one incident for everyone nearby for half a day; an illegal building stays the
+    same case for a month."""
+    if kind_of(code) == "hotline":
+        return {"duplicate_radius_m": 0}
+    if code.startswith("15"):
+        return {"duplicate_radius_m": 100, "duplicate_window": "12h"}
+    if "违法建设" in name or "违章" in name:
+        return {"duplicate_radius_m": 30, "duplicate_window": "30d"}
+    return {}
+
+
 def build_taxonomy():
     """Taxonomy records in code order."""
-    return [{"code": code, "name": name, "class": CLASSES[code[:2]], "kind": kind_of(code),
-             "keywords": keywords, "ack_limit": ack, "resolve_limit": resolve,
-             "emergency": code.startswith("15"), "priority": priority}
+    return [dict({"code": code, "name": name, "class": CLASSES[code[:2]], "kind": kind_of(code),
+                  "keywords": keywords, "ack_limit": ack, "resolve_limit": resolve,
+                  "emergency": code.startswith("15"), "priority": priority},
+                 **duplicate_settings(code, name))
             for code, name, keywords, ack, resolve, priority, _ in TAXONOMY]
 
 
@@ -1037,15 +1052,21 @@ def write_taxonomy(path, taxonomy):
     """taxonomy.cfg."""
     lines = ["// Subcategories modelled on CJ/T 214 plus 12345 hotline topics: " + GENERATED + ".",
              "// Limits: m = minutes, h = hours, d = days; working time unless emergency.",
+             "// duplicate_radius_m / duplicate_window: where the classifier's defaults do not fit.",
              "taxonomy = ("]
     for i, t in enumerate(taxonomy):
         lines.append("  { code = %s; name = %s; class = %s; kind = %s;"
                      % (cfg_str(t["code"]), cfg_str(t["name"]), cfg_str(t["class"]),
                         cfg_str(t["kind"])))
         lines.append("    keywords = %s;" % cfg_array(t["keywords"]))
-        lines.append("    ack_limit = %s; resolve_limit = %s; emergency = %s; priority = %s; }%s"
+        dup = ""
+        if "duplicate_radius_m" in t:
+            dup += " duplicate_radius_m = %d;" % t["duplicate_radius_m"]
+        if "duplicate_window" in t:
+            dup += " duplicate_window = %s;" % cfg_str(t["duplicate_window"])
+        lines.append("    ack_limit = %s; resolve_limit = %s; emergency = %s; priority = %s;%s }%s"
                      % (cfg_str(t["ack_limit"]), cfg_str(t["resolve_limit"]),
-                        "true" if t["emergency"] else "false", cfg_str(t["priority"]),
+                        "true" if t["emergency"] else "false", cfg_str(t["priority"]), dup,
                         "," if i < len(taxonomy) - 1 else ""))
     lines.append(");")
     write_text(path, lines)

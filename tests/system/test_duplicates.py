@@ -66,3 +66,13 @@ def test_the_duplicate_reporter_is_told(make_system):
         assert body["note"] == first
     finally:
         hotline.close()
+
+
+def test_per_subcategory_settings(make_system):
+    """Hotline topics are about policies, not places: never merged by distance."""
+    yx = make_system(settings={"classifier.duplicate_radius_m": 50})
+    a = yx.report(description="公司拖欠工资三个月了").json()["id"]
+    b = yx.report(description="公司拖欠工资三个月了").json()["id"]
+    for cid in (a, b):
+        case = yx.wait_state(cid, "DISPATCHED")
+        assert case["category"]["code"] == "2501" and case["duplicate_of"] is None
