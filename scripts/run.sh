@@ -17,6 +17,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   echo "stopped"
+  exit 0
 }
 trap cleanup INT TERM EXIT
 
@@ -56,4 +57,4 @@ Try:  build/bin/yxctl report --title 井盖冒污水 "鼓楼区某小区多个�
 Ctrl-C stops everything.
 TEXT
 wait -n "${pids[@]}" || true
-echo "a process exited; stopping the rest" >&2
+echo "a process exited (see $VAR/log/); stopping the rest" >&2
