@@ -179,6 +179,25 @@ yx_http_text (yx_http_resp_t *resp, int status, const char *content_type, const 
     resp->content_type = content_type;
 }
 
+int
+yx_http_query_limit (const yx_http_req_t *req, int def, int max, int *out, yx_http_resp_t *resp)
+{
+    const char *v = yx_http_query (req, "limit");
+    *out = def;
+    if (!v)
+        return 0;
+    char *end;
+    long l = strtol (v, &end, 10);
+    if (!*v || *end || l < 1 || l > max) {
+        char msg[64];
+        snprintf (msg, sizeof msg, "limit must be 1..%d", max);
+        yx_http_error (resp, 422, "invalid_value", msg, "limit");
+        return -1;
+    }
+    *out = (int) l;
+    return 0;
+}
+
 const char *
 yx_http_header (const yx_http_req_t *req, const char *name)
 {

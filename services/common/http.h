@@ -45,6 +45,10 @@ void yx_http_error (yx_http_resp_t *resp, int status, const char *code, const ch
 void yx_http_text (yx_http_resp_t *resp, int status, const char *content_type, const char *text,
                    size_t len);
 
+/* Reads the paging parameter `limit` (1..max, def when absent) into *out. 0, or -1
+ * with a 422 naming the field already in resp. */
+int yx_http_query_limit (const yx_http_req_t *req, int def, int max, int *out, yx_http_resp_t *resp);
+
 const char *yx_http_header (const yx_http_req_t *req, const char *name);
 const char *yx_http_query (const yx_http_req_t *req, const char *name);
 

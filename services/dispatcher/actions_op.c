@@ -331,39 +331,37 @@ yx_act_reopen (yx_tr_t *tr, const json_t *body, const yx_actor_t *who, yx_act_er
     return 0;
 }
 
-int
-yx_act_suspend (yx_tr_t *tr, const json_t *body, const yx_actor_t *who, yx_act_err_t *err)
+/* Ends all work on a case with a reason: live assignments CANCELLED, timers cleared,
+ * the case in state, counted under counter, the departments told (suspend, reject). */
+static int
+s_stop_with_reason (yx_tr_t *tr, const json_t *body, yx_act_err_t *err, const char *state, const char *counter)
 {
-    (void) who;
     const char *reason;
     if (yx_body_str (body, "reason", &reason, true, err))
         return -1;
     const char *depts[16];
     int n = yx_live_departments (tr->c.doc, depts, 16);
     s_stop_all (tr, "CANCELLED");
-    snprintf (tr->state, sizeof tr->state, "SUSPENDED");
+    snprintf (tr->state, sizeof tr->state, "%s", state);
     snprintf (tr->note, sizeof tr->note, "%s", reason);
-    yx_tr_count (tr, "suspended", 1);
-    yx_tr_event (tr, "SUSPENDED", depts, n, "");
+    json_object_set_new (tr->c.doc, "stop_reason", json_string (reason));
+    yx_tr_count (tr, counter, 1);
+    yx_tr_event (tr, state, depts, n, "");
     return 0;
+}
+
+int
+yx_act_suspend (yx_tr_t *tr, const json_t *body, const yx_actor_t *who, yx_act_err_t *err)
+{
+    (void) who;
+    return s_stop_with_reason (tr, body, err, "SUSPENDED", "suspended");
 }
 
 int
 yx_act_reject (yx_tr_t *tr, const json_t *body, const yx_actor_t *who, yx_act_err_t *err)
 {
     (void) who;
-    const char *reason;
-    if (yx_body_str (body, "reason", &reason, true, err))
-        return -1;
-    const char *depts[16];
-    int n = yx_live_departments (tr->c.doc, depts, 16);
-    s_stop_all (tr, "CANCELLED");
-    snprintf (tr->state, sizeof tr->state, "REJECTED");
-    snprintf (tr->note, sizeof tr->note, "%s", reason);
-    json_object_set_new (tr->c.doc, "reject_reason", json_string (reason));
-    yx_tr_count (tr, "rejected", 1);
-    yx_tr_event (tr, "REJECTED", depts, n, "");
-    return 0;
+    return s_stop_with_reason (tr, body, err, "REJECTED", "rejected");
 }
 
 int

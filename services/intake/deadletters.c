@@ -49,17 +49,9 @@ s_unavailable (yx_http_resp_t *resp)
 static void
 s_list (const yx_intake_t *in, const yx_caller_t *caller, const yx_http_req_t *req, yx_http_resp_t *resp)
 {
-    int limit = 50;
-    const char *ls = yx_http_query (req, "limit");
-    if (ls) {
-        char *end;
-        long l = strtol (ls, &end, 10);
-        if (*end || l < 1 || l > 500) {
-            yx_http_error (resp, 422, "invalid_value", "limit must be 1..500", "limit");
-            return;
-        }
-        limit = (int) l;
-    }
+    int limit;
+    if (yx_http_query_limit (req, 50, 500, &limit, resp))
+        return;
     const char *ds[64];
     int nd = s_districts (in, caller, yx_http_query (req, "district"), ds, 64);
     yx_store_t *store = yx_intake_conn (in)->store;

@@ -150,17 +150,9 @@ yx_list_cases (const yx_intake_t *in, const yx_caller_t *caller, const yx_http_r
     f.board = bd && strcmp (bd, "true") == 0;
     if (s_time_param (req, "since", &f.since, resp) || s_time_param (req, "until", &f.until, resp))
         return;
-    int limit = 50;
-    const char *ls = yx_http_query (req, "limit");
-    if (ls) {
-        char *end;
-        long l = strtol (ls, &end, 10);
-        if (*end || l < 1 || l > 500) {
-            yx_http_error (resp, 422, "invalid_value", "limit must be 1..500", "limit");
-            return;
-        }
-        limit = (int) l;
-    }
+    int limit;
+    if (yx_http_query_limit (req, 50, 500, &limit, resp))
+        return;
     long long cur_ms = 0x7fffffffffffffLL;
     char cur_id[32] = "";
     const char *cursor = yx_http_query (req, "cursor");
