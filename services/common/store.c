@@ -100,24 +100,41 @@ s_check (yx_store_t *self, redisReply *r)
     return r;
 }
 
+/* A connection that broke while idle (Redis restarted) fails its next command; that
+ * command is sent once more on a fresh connection. Every write Yixian sends is
+ * idempotent or guarded by version, so a retry of a command that did run changes
+ * nothing. */
 redisReply *
 yx_store_cmd (yx_store_t *self, const char *fmt, ...)
 {
-    if (s_connect (self))
-        return NULL;
-    va_list ap;
-    va_start (ap, fmt);
-    redisReply *r = redisvCommand (self->ctx, fmt, ap);
-    va_end (ap);
-    return s_check (self, r);
+    redisReply *r = NULL;
+    for (int attempt = 0; attempt < 2 && !r; attempt++) {
+        bool had = self->ctx != NULL;
+        if (s_connect (self))
+            return NULL;
+        va_list ap;
+        va_start (ap, fmt);
+        r = s_check (self, redisvCommand (self->ctx, fmt, ap));
+        va_end (ap);
+        if (!had)
+            break;
+    }
+    return r;
 }
 
 redisReply *
 yx_store_argv (yx_store_t *self, int argc, const char **argv, const size_t *lens)
 {
-    if (s_connect (self))
-        return NULL;
-    return s_check (self, redisCommandArgv (self->ctx, argc, argv, lens));
+    redisReply *r = NULL;
+    for (int attempt = 0; attempt < 2 && !r; attempt++) {
+        bool had = self->ctx != NULL;
+        if (s_connect (self))
+            return NULL;
+        r = s_check (self, redisCommandArgv (self->ctx, argc, argv, lens));
+        if (!had)
+            break;
+    }
+    return r;
 }
 
 redisReply *

@@ -3,7 +3,7 @@
  * REPORT registers a new case (or finds it by idempotency key).
  *   KEYS: idem, case, timeline, q:classify, cases index, stats
  *   ARGV: case id, doc, now_ms, timeline entry, has_idem ("1"/"0")
- *   → {1, id} created | {0, existing id}
+ *   → {1, id} created | {0, existing id} (also when this very call is retried)
  *
  * COMMIT applies one guarded transition computed by the caller.
  *   KEYS: case, timeline, action ids set, stats, then any keys the ops name
@@ -21,6 +21,7 @@
 #include "store.h"
 
 static const char s_report[] =
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return {0, ARGV[1]} end\n"
     "if ARGV[5] == '1' then\n"
     "  local ex = redis.call('GET', KEYS[1])\n"
     "  if ex then return {0, ex} end\n"

@@ -145,3 +145,23 @@ def test_rate_limit_answers_429_with_retry_after(make_system):
         assert int(r.headers["Retry-After"]) >= 1
     # another key has its own bucket
     assert yx.call("GET", "/v1/cases?limit=1", "demo-admin-key").status_code == 200
+
+
+def test_scopes_hide_cases_as_404_and_mask_phones(yx):
+    """Every denial of a read: another district's operator, another source's reporter,
+    an unassigned department all get 404 (no existence leak); phones are masked for
+    everyone but operators and admins."""
+    r = yx.call("POST", "/v1/cases", "demo-hotline-key",
+                body(location={"grid": "350111001001001"}, reporter={"name": "李先生", "phone": "13912345678"}))
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    assert cid.startswith("350111-")
+    case = yx.wait_state(cid, "DISPATCHED")
+    lead = case["assignments"][0]["department"]
+    for key in ("demo-gulou-operator-key", "demo-app-key", "demo-dept-fz-jyj" if lead != "fz-jyj" else "demo-dept-fz-wjw"):
+        error(yx.call("GET", f"/v1/cases/{cid}", key), 404, "not_found")
+        assert cid not in [c["id"] for c in yx.call("GET", "/v1/cases?limit=500", key).json().get("items", [])]
+    for key, phone in (("demo-operator-key", "13912345678"), ("demo-admin-key", "13912345678"),
+                       ("demo-hotline-key", "139****5678"), (f"demo-dept-{lead}", "139****5678")):
+        got = yx.call("GET", f"/v1/cases/{cid}", key)
+        assert got.status_code == 200 and got.json()["reporter"]["phone"] == phone, (key, got.text)
