@@ -1,17 +1,16 @@
 /* config_sections.c — the structured parts of the configuration: the administrative
- * tree, geometry paths, departments, taxonomy, responsibility list, API keys and
- * the working calendar. Each reader checks types and cross references and names
+ * tree, geometry paths, departments, taxonomy, responsibility list and the working
+ * calendar (API keys, ladders and topics: config_policy.c). Each reader checks types and cross references and names
  * FILE:LINE and the key path on the first problem. */
 #include "config_internal.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Error at setting st: "FILE:LINE: KEY: message". Always returns -1. */
-static int
-s_fail (const config_setting_t *st, const char *key, char *err, size_t errlen, const char *msg)
+int
+yx_cfg_fail (const config_setting_t *st, const char *key, char *err, size_t errlen, const char *msg)
 {
     char where[600];
     yx_config_where (st, where, sizeof where);
@@ -21,8 +20,8 @@ s_fail (const config_setting_t *st, const char *key, char *err, size_t errlen, c
 
 /* Copies the string member `name` of group g into buf (size n). Required members
  * must exist; optional ones default to "". 0/-1. */
-static int
-s_get_str (const config_setting_t *g, const char *path, const char *name, char *buf, size_t n,
+int
+yx_cfg_str (const config_setting_t *g, const char *path, const char *name, char *buf, size_t n,
            bool required, char *err, size_t errlen)
 {
     char key[160];
@@ -30,22 +29,22 @@ s_get_str (const config_setting_t *g, const char *path, const char *name, char *
     const config_setting_t *m = config_setting_get_member (g, name);
     if (!m) {
         buf[0] = 0;
-        return required ? s_fail (g, key, err, errlen, "missing") : 0;
+        return required ? yx_cfg_fail (g, key, err, errlen, "missing") : 0;
     }
     if (config_setting_type (m) != CONFIG_TYPE_STRING)
-        return s_fail (m, key, err, errlen, "expected a string");
+        return yx_cfg_fail (m, key, err, errlen, "expected a string");
     const char *v = config_setting_get_string (m);
     if (strlen (v) >= n)
-        return s_fail (m, key, err, errlen, "too long");
+        return yx_cfg_fail (m, key, err, errlen, "too long");
     if (required && !*v)
-        return s_fail (m, key, err, errlen, "must not be empty");
+        return yx_cfg_fail (m, key, err, errlen, "must not be empty");
     memcpy (buf, v, strlen (v) + 1);
     return 0;
 }
 
 /* Reads an array of strings (member `name` of g) into a freshly allocated vector. */
-static int
-s_get_strv (const config_setting_t *g, const char *path, const char *name, char ***out, int *nout,
+int
+yx_cfg_strv (const config_setting_t *g, const char *path, const char *name, char ***out, int *nout,
             char *err, size_t errlen)
 {
     char key[160];
@@ -56,23 +55,23 @@ s_get_strv (const config_setting_t *g, const char *path, const char *name, char 
     if (!m)
         return 0;
     if (!config_setting_is_array (m) && !config_setting_is_list (m))
-        return s_fail (m, key, err, errlen, "expected an array of strings");
+        return yx_cfg_fail (m, key, err, errlen, "expected an array of strings");
     int n = config_setting_length (m);
     *out = calloc ((size_t) n + 1, sizeof (char *));
     if (!*out)
-        return s_fail (m, key, err, errlen, "out of memory");
+        return yx_cfg_fail (m, key, err, errlen, "out of memory");
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem (m, (unsigned) i);
         if (config_setting_type (e) != CONFIG_TYPE_STRING || !*config_setting_get_string (e))
-            return s_fail (e, key, err, errlen, "every element must be a non-empty string");
+            return yx_cfg_fail (e, key, err, errlen, "every element must be a non-empty string");
         (*out)[i] = strdup (config_setting_get_string (e));
         *nout = i + 1;
     }
     return 0;
 }
 
-static void
-s_free_strv (char **v, int n)
+void
+yx_cfg_free_strv (char **v, int n)
 {
     for (int i = 0; v && i < n; i++)
         free (v[i]);
@@ -111,11 +110,11 @@ s_read_areas (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
         snprintf (err, errlen, "%s: areas: missing (the administrative tree is required)", self->path);
         return -1;
     }
-    if (s_get_str (root, "areas", "city", self->city_code, sizeof self->city_code, false, err, errlen))
+    if (yx_cfg_str (root, "areas", "city", self->city_code, sizeof self->city_code, false, err, errlen))
         return -1;
     const config_setting_t *ds = config_setting_get_member (root, "districts");
     if (!ds || !config_setting_is_list (ds) || config_setting_length (ds) == 0)
-        return s_fail (root, "areas.districts", err, errlen, "expected a non-empty list");
+        return yx_cfg_fail (root, "areas.districts", err, errlen, "expected a non-empty list");
     static const size_t digits[] = { 6, 9, 12 };
     static const char *members[] = { "streets", "communities", NULL };
     /* Walk three levels with an explicit stack of (list, index, level). */
@@ -133,31 +132,31 @@ s_read_areas (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
         const config_setting_t *g = config_setting_get_elem (lists[level], (unsigned) idx[level]);
         static const char *paths[] = { "areas.districts", "areas.streets", "areas.communities" };
         if (!config_setting_is_group (g))
-            return s_fail (g, paths[level], err, errlen, "expected a group");
+            return yx_cfg_fail (g, paths[level], err, errlen, "expected a group");
         yx_area_t a = { .level = (yx_area_level_t) level };
-        if (s_get_str (g, paths[level], "code", a.code, sizeof a.code, true, err, errlen)
-            || s_get_str (g, paths[level], "name", a.name, sizeof a.name, true, err, errlen))
+        if (yx_cfg_str (g, paths[level], "code", a.code, sizeof a.code, true, err, errlen)
+            || yx_cfg_str (g, paths[level], "name", a.name, sizeof a.name, true, err, errlen))
             return -1;
         if (!s_all_digits (a.code, digits[level]))
-            return s_fail (g, paths[level], err, errlen, "code has the wrong number of digits");
+            return yx_cfg_fail (g, paths[level], err, errlen, "code has the wrong number of digits");
         if (level > 0 && strncmp (a.code, parents[level], strlen (parents[level])) != 0)
-            return s_fail (g, paths[level], err, errlen, "code does not extend its parent's code");
+            return yx_cfg_fail (g, paths[level], err, errlen, "code does not extend its parent's code");
         if (yx_config_area (self, a.code))
-            return s_fail (g, paths[level], err, errlen, "duplicate area code");
+            return yx_cfg_fail (g, paths[level], err, errlen, "duplicate area code");
         snprintf (a.parent, sizeof a.parent, "%s", parents[level]);
         if (level == 2) {
             int grids = 0;
             if (!config_setting_lookup_int (g, "grids", &grids) || grids < 1 || grids > 999)
-                return s_fail (g, "areas.communities.grids", err, errlen, "expected an integer 1..999");
+                return yx_cfg_fail (g, "areas.communities.grids", err, errlen, "expected an integer 1..999");
             a.grids = grids;
         }
         if (s_add_area (self, &a))
-            return s_fail (g, paths[level], err, errlen, "out of memory");
+            return yx_cfg_fail (g, paths[level], err, errlen, "out of memory");
         if (level < 2) {
             const config_setting_t *sub = config_setting_get_member (g, members[level]);
             if (sub) {
                 if (!config_setting_is_list (sub))
-                    return s_fail (sub, members[level], err, errlen, "expected a list");
+                    return yx_cfg_fail (sub, members[level], err, errlen, "expected a list");
                 memcpy (parents[level + 1], self->areas[self->nareas - 1].code, sizeof parents[0]);
                 lists[level + 1] = sub;
                 idx[level + 1] = 0;
@@ -181,14 +180,14 @@ s_read_geo (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
     const char *names[] = { "streets", "grids", "gazetteer" };
     for (int i = 0; i < 3; i++) {
         char rel[256];
-        if (s_get_str (g, "geo", names[i], rel, sizeof rel, false, err, errlen))
+        if (yx_cfg_str (g, "geo", names[i], rel, sizeof rel, false, err, errlen))
             return -1;
         if (!*rel)
             continue;
         int n = rel[0] == '/' ? snprintf (outs[i], 512, "%s", rel)
                               : snprintf (outs[i], 512, "%.250s/%s", self->dir, rel);
         if (n < 0 || n >= 512)
-            return s_fail (g, names[i], err, errlen, "path too long");
+            return yx_cfg_fail (g, names[i], err, errlen, "path too long");
     }
     return 0;
 }
@@ -205,33 +204,33 @@ s_read_departments (yx_config_t *self, const config_t *cf, char *err, size_t err
     int n = config_setting_length (l);
     self->depts = calloc ((size_t) n, sizeof *self->depts);
     if (!self->depts)
-        return s_fail (l, "departments", err, errlen, "out of memory");
+        return yx_cfg_fail (l, "departments", err, errlen, "out of memory");
     static const char *levels[] = { "city", "district", "street", "utility", "command", "leader" };
     for (int i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem (l, (unsigned) i);
         yx_dept_t *d = &self->depts[i];
         self->ndepts = i + 1;
         if (!config_setting_is_group (g))
-            return s_fail (g, "departments", err, errlen, "expected a group");
-        if (s_get_str (g, "departments", "id", d->id, sizeof d->id, true, err, errlen)
-            || s_get_str (g, "departments", "name", d->name, sizeof d->name, true, err, errlen)
-            || s_get_str (g, "departments", "level", d->level, sizeof d->level, true, err, errlen)
-            || s_get_str (g, "departments", "district", d->district, sizeof d->district, false, err, errlen)
-            || s_get_str (g, "departments", "street", d->street, sizeof d->street, false, err, errlen)
-            || s_get_str (g, "departments", "supervisor", d->supervisor, sizeof d->supervisor, false, err, errlen)
-            || s_get_str (g, "departments", "webhook", d->webhook, sizeof d->webhook, false, err, errlen))
+            return yx_cfg_fail (g, "departments", err, errlen, "expected a group");
+        if (yx_cfg_str (g, "departments", "id", d->id, sizeof d->id, true, err, errlen)
+            || yx_cfg_str (g, "departments", "name", d->name, sizeof d->name, true, err, errlen)
+            || yx_cfg_str (g, "departments", "level", d->level, sizeof d->level, true, err, errlen)
+            || yx_cfg_str (g, "departments", "district", d->district, sizeof d->district, false, err, errlen)
+            || yx_cfg_str (g, "departments", "street", d->street, sizeof d->street, false, err, errlen)
+            || yx_cfg_str (g, "departments", "supervisor", d->supervisor, sizeof d->supervisor, false, err, errlen)
+            || yx_cfg_str (g, "departments", "webhook", d->webhook, sizeof d->webhook, false, err, errlen))
             return -1;
         bool ok = false;
         for (size_t k = 0; k < sizeof levels / sizeof levels[0]; k++)
             ok |= strcmp (d->level, levels[k]) == 0;
         if (!ok)
-            return s_fail (g, "departments.level", err, errlen,
+            return yx_cfg_fail (g, "departments.level", err, errlen,
                            "expected city, district, street, utility, command or leader");
         for (const char *p = d->id; *p; p++)
             if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-                return s_fail (g, "departments.id", err, errlen, "use only a-z, 0-9, - and _");
+                return yx_cfg_fail (g, "departments.id", err, errlen, "use only a-z, 0-9, - and _");
         if (yx_config_dept (self, d->id) != d)
-            return s_fail (g, "departments.id", err, errlen, "duplicate department id");
+            return yx_cfg_fail (g, "departments.id", err, errlen, "duplicate department id");
     }
     return 0;
 }
@@ -248,56 +247,56 @@ s_read_taxonomy (yx_config_t *self, const config_t *cf, char *err, size_t errlen
     int n = config_setting_length (l);
     self->cats = calloc ((size_t) n, sizeof *self->cats);
     if (!self->cats)
-        return s_fail (l, "taxonomy", err, errlen, "out of memory");
+        return yx_cfg_fail (l, "taxonomy", err, errlen, "out of memory");
     for (int i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem (l, (unsigned) i);
         yx_category_t *c = &self->cats[i];
         self->ncats = i + 1;
         char ack[16], res[16];
         if (!config_setting_is_group (g))
-            return s_fail (g, "taxonomy", err, errlen, "expected a group");
-        if (s_get_str (g, "taxonomy", "code", c->code, sizeof c->code, true, err, errlen)
-            || s_get_str (g, "taxonomy", "name", c->name, sizeof c->name, true, err, errlen)
-            || s_get_str (g, "taxonomy", "class", c->class_name, sizeof c->class_name, true, err, errlen)
-            || s_get_str (g, "taxonomy", "kind", c->kind, sizeof c->kind, true, err, errlen)
-            || s_get_str (g, "taxonomy", "ack_limit", ack, sizeof ack, true, err, errlen)
-            || s_get_str (g, "taxonomy", "resolve_limit", res, sizeof res, true, err, errlen)
-            || s_get_str (g, "taxonomy", "priority", c->priority, sizeof c->priority, true, err, errlen)
-            || s_get_strv (g, "taxonomy", "keywords", &c->keywords, &c->nkeywords, err, errlen))
+            return yx_cfg_fail (g, "taxonomy", err, errlen, "expected a group");
+        if (yx_cfg_str (g, "taxonomy", "code", c->code, sizeof c->code, true, err, errlen)
+            || yx_cfg_str (g, "taxonomy", "name", c->name, sizeof c->name, true, err, errlen)
+            || yx_cfg_str (g, "taxonomy", "class", c->class_name, sizeof c->class_name, true, err, errlen)
+            || yx_cfg_str (g, "taxonomy", "kind", c->kind, sizeof c->kind, true, err, errlen)
+            || yx_cfg_str (g, "taxonomy", "ack_limit", ack, sizeof ack, true, err, errlen)
+            || yx_cfg_str (g, "taxonomy", "resolve_limit", res, sizeof res, true, err, errlen)
+            || yx_cfg_str (g, "taxonomy", "priority", c->priority, sizeof c->priority, true, err, errlen)
+            || yx_cfg_strv (g, "taxonomy", "keywords", &c->keywords, &c->nkeywords, err, errlen))
             return -1;
         if (!s_all_digits (c->code, 4))
-            return s_fail (g, "taxonomy.code", err, errlen, "expected 4 digits");
+            return yx_cfg_fail (g, "taxonomy.code", err, errlen, "expected 4 digits");
         if (yx_config_category (self, c->code) != c)
-            return s_fail (g, "taxonomy.code", err, errlen, "duplicate subcategory code");
+            return yx_cfg_fail (g, "taxonomy.code", err, errlen, "duplicate subcategory code");
         if (strcmp (c->kind, "component") && strcmp (c->kind, "event") && strcmp (c->kind, "hotline"))
-            return s_fail (g, "taxonomy.kind", err, errlen, "expected component, event or hotline");
+            return yx_cfg_fail (g, "taxonomy.kind", err, errlen, "expected component, event or hotline");
         if (strcmp (c->priority, "low") && strcmp (c->priority, "normal")
             && strcmp (c->priority, "high") && strcmp (c->priority, "urgent"))
-            return s_fail (g, "taxonomy.priority", err, errlen, "expected low, normal, high or urgent");
+            return yx_cfg_fail (g, "taxonomy.priority", err, errlen, "expected low, normal, high or urgent");
         if (yx_duration_parse (ack, &c->ack_limit))
-            return s_fail (g, "taxonomy.ack_limit", err, errlen, "expected a duration like 30m, 4h or 2d");
+            return yx_cfg_fail (g, "taxonomy.ack_limit", err, errlen, "expected a duration like 30m, 4h or 2d");
         if (yx_duration_parse (res, &c->resolve_limit))
-            return s_fail (g, "taxonomy.resolve_limit", err, errlen, "expected a duration like 30m, 4h or 2d");
+            return yx_cfg_fail (g, "taxonomy.resolve_limit", err, errlen, "expected a duration like 30m, 4h or 2d");
         c->dup_radius_m = -1;   /* -1: the classifier's default */
         const config_setting_t *dr = config_setting_get_member (g, "duplicate_radius_m");
         if (dr && (config_setting_type (dr) != CONFIG_TYPE_INT || config_setting_get_int (dr) < 0
                    || config_setting_get_int (dr) > 10000))
-            return s_fail (dr, "taxonomy.duplicate_radius_m", err, errlen, "expected metres 0..10000");
+            return yx_cfg_fail (dr, "taxonomy.duplicate_radius_m", err, errlen, "expected metres 0..10000");
         if (dr)
             c->dup_radius_m = config_setting_get_int (dr);
         char window[16];
         yx_duration_t wd;
-        if (s_get_str (g, "taxonomy", "duplicate_window", window, sizeof window, false, err, errlen))
+        if (yx_cfg_str (g, "taxonomy", "duplicate_window", window, sizeof window, false, err, errlen))
             return -1;
         if (*window && yx_duration_parse (window, &wd))
-            return s_fail (g, "taxonomy.duplicate_window", err, errlen, "expected a duration like 72h or 30d");
+            return yx_cfg_fail (g, "taxonomy.duplicate_window", err, errlen, "expected a duration like 72h or 30d");
         if (*window)
             c->dup_window_ms = wd.amount * (wd.unit == 's' ? 1000 : wd.unit == 'm' ? 60000
                                             : wd.unit == 'h' ? 3600000 : 86400000);
         int em = 0;
         const config_setting_t *e = config_setting_get_member (g, "emergency");
         if (e && config_setting_type (e) != CONFIG_TYPE_BOOL)
-            return s_fail (e, "taxonomy.emergency", err, errlen, "expected true or false");
+            return yx_cfg_fail (e, "taxonomy.emergency", err, errlen, "expected true or false");
         if (e)
             em = config_setting_get_bool (e);
         c->emergency = em != 0;
@@ -314,7 +313,7 @@ s_check_depts (yx_config_t *self, const config_setting_t *g, const char *key, ch
         if (!yx_config_dept (self, v[i])) {
             char msg[160];
             snprintf (msg, sizeof msg, "unknown department \"%.60s\"", v[i]);
-            return s_fail (g, key, err, errlen, msg);
+            return yx_cfg_fail (g, key, err, errlen, msg);
         }
     return 0;
 }
@@ -327,195 +326,40 @@ s_read_responsibility (yx_config_t *self, const config_t *cf, char *err, size_t 
     if (!l)
         return 0;
     if (!config_setting_is_list (l))
-        return s_fail (l, "responsibility", err, errlen, "expected a list");
+        return yx_cfg_fail (l, "responsibility", err, errlen, "expected a list");
     int n = config_setting_length (l);
     self->rules = calloc ((size_t) n + 1, sizeof *self->rules);
     if (!self->rules)
-        return s_fail (l, "responsibility", err, errlen, "out of memory");
+        return yx_cfg_fail (l, "responsibility", err, errlen, "out of memory");
     for (int i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem (l, (unsigned) i);
         yx_resp_rule_t *r = &self->rules[i];
         self->nrules = i + 1;
         char mode[16];
         if (!config_setting_is_group (g))
-            return s_fail (g, "responsibility", err, errlen, "expected a group");
-        if (s_get_str (g, "responsibility", "category", r->category, sizeof r->category, true, err, errlen)
-            || s_get_str (g, "responsibility", "area", r->area, sizeof r->area, true, err, errlen)
-            || s_get_str (g, "responsibility", "mode", mode, sizeof mode, true, err, errlen)
-            || s_get_strv (g, "responsibility", "lead", &r->lead, &r->nlead, err, errlen)
-            || s_get_strv (g, "responsibility", "assist", &r->assist, &r->nassist, err, errlen))
+            return yx_cfg_fail (g, "responsibility", err, errlen, "expected a group");
+        if (yx_cfg_str (g, "responsibility", "category", r->category, sizeof r->category, true, err, errlen)
+            || yx_cfg_str (g, "responsibility", "area", r->area, sizeof r->area, true, err, errlen)
+            || yx_cfg_str (g, "responsibility", "mode", mode, sizeof mode, true, err, errlen)
+            || yx_cfg_strv (g, "responsibility", "lead", &r->lead, &r->nlead, err, errlen)
+            || yx_cfg_strv (g, "responsibility", "assist", &r->assist, &r->nassist, err, errlen))
             return -1;
         if (!yx_config_category (self, r->category))
-            return s_fail (g, "responsibility.category", err, errlen, "unknown subcategory");
+            return yx_cfg_fail (g, "responsibility.category", err, errlen, "unknown subcategory");
         if (strcmp (r->area, "*") && !yx_config_area (self, r->area))
-            return s_fail (g, "responsibility.area", err, errlen, "unknown area code");
+            return yx_cfg_fail (g, "responsibility.area", err, errlen, "unknown area code");
         if (strcmp (mode, "owner") == 0)
             r->mode = YX_RESP_OWNER;
         else
         if (strcmp (mode, "locality") == 0)
             r->mode = YX_RESP_LOCALITY;
         else
-            return s_fail (g, "responsibility.mode", err, errlen, "expected owner or locality");
+            return yx_cfg_fail (g, "responsibility.mode", err, errlen, "expected owner or locality");
         if (r->mode == YX_RESP_OWNER && r->nlead == 0)
-            return s_fail (g, "responsibility.lead", err, errlen, "owner-first rows need a lead");
+            return yx_cfg_fail (g, "responsibility.lead", err, errlen, "owner-first rows need a lead");
         if (s_check_depts (self, g, "responsibility.lead", r->lead, r->nlead, err, errlen)
             || s_check_depts (self, g, "responsibility.assist", r->assist, r->nassist, err, errlen))
             return -1;
-    }
-    return 0;
-}
-
-/* Decodes 64 hex characters into 32 bytes. 0/-1. */
-static int
-s_hex32 (const char *hex, unsigned char out[32])
-{
-    size_t bin_len = 0;
-    if (strlen (hex) != 64)
-        return -1;
-    if (sodium_hex2bin (out, 32, hex, 64, NULL, &bin_len, NULL) != 0 || bin_len != 32)
-        return -1;
-    return 0;
-}
-
-/* api_keys = ( { name; sha256; role; scope } ) */
-static int
-s_read_keys (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
-{
-    const config_setting_t *l = config_lookup (cf, "api_keys");
-    if (!l)
-        return 0;
-    if (!config_setting_is_list (l))
-        return s_fail (l, "api_keys", err, errlen, "expected a list");
-    int n = config_setting_length (l);
-    self->keys = calloc ((size_t) n + 1, sizeof *self->keys);
-    if (!self->keys)
-        return s_fail (l, "api_keys", err, errlen, "out of memory");
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *g = config_setting_get_elem (l, (unsigned) i);
-        yx_apikey_t *k = &self->keys[i];
-        char hex[80];
-        if (!config_setting_is_group (g))
-            return s_fail (g, "api_keys", err, errlen, "expected a group");
-        if (s_get_str (g, "api_keys", "name", k->name, sizeof k->name, true, err, errlen)
-            || s_get_str (g, "api_keys", "sha256", hex, sizeof hex, true, err, errlen)
-            || s_get_str (g, "api_keys", "role", k->role, sizeof k->role, true, err, errlen)
-            || s_get_str (g, "api_keys", "scope", k->scope, sizeof k->scope, false, err, errlen))
-            return -1;
-        k->rate_per_s = k->burst = -1;
-        const config_setting_t *rate = config_setting_get_member (g, "rate_per_s");
-        const config_setting_t *burst = config_setting_get_member (g, "burst");
-        if (rate && (config_setting_type (rate) != CONFIG_TYPE_INT || config_setting_get_int (rate) < 0))
-            return s_fail (rate, "api_keys.rate_per_s", err, errlen, "expected an integer >= 0 (0 = unlimited)");
-        if (burst && (config_setting_type (burst) != CONFIG_TYPE_INT || config_setting_get_int (burst) < 1))
-            return s_fail (burst, "api_keys.burst", err, errlen, "expected an integer >= 1");
-        if (rate)
-            k->rate_per_s = config_setting_get_int (rate);
-        if (burst)
-            k->burst = config_setting_get_int (burst);
-        if (s_hex32 (hex, k->sha256))
-            return s_fail (g, "api_keys.sha256", err, errlen, "expected 64 hex digits");
-        if (strcmp (k->role, "department") == 0) {
-            if (!yx_config_dept (self, k->scope))
-                return s_fail (g, "api_keys.scope", err, errlen, "unknown department");
-        }
-        else
-        if (strcmp (k->role, "operator") == 0) {
-            if (strcmp (k->scope, "city") && !yx_config_area (self, k->scope))
-                return s_fail (g, "api_keys.scope", err, errlen, "expected city or an area code");
-        }
-        else
-        if (strcmp (k->role, "reporter") == 0) {
-            if (!*k->scope)
-                return s_fail (g, "api_keys.scope", err, errlen, "a reporter key needs its source");
-        }
-        else
-        if (strcmp (k->role, "admin") != 0)
-            return s_fail (g, "api_keys.role", err, errlen, "expected reporter, operator, department or admin");
-        self->nkeys = i + 1;
-    }
-    return 0;
-}
-
-/* escalation.ladders = ( { district; rungs = [...]; timeouts = [...] } ) */
-static int
-s_read_ladders (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
-{
-    const config_setting_t *l = config_lookup (cf, "escalation.ladders");
-    if (!l)
-        return 0;
-    if (!config_setting_is_list (l))
-        return s_fail (l, "escalation.ladders", err, errlen, "expected a list");
-    int n = config_setting_length (l);
-    self->ladders = calloc ((size_t) n + 1, sizeof *self->ladders);
-    if (!self->ladders)
-        return s_fail (l, "escalation.ladders", err, errlen, "out of memory");
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *g = config_setting_get_elem (l, (unsigned) i);
-        yx_ladder_t *ld = &self->ladders[i];
-        char **rungs = NULL, **timeouts = NULL;
-        int nr = 0, nt = 0, rc = 0;
-        if (!config_setting_is_group (g))
-            return s_fail (g, "escalation.ladders", err, errlen, "expected a group");
-        if (s_get_str (g, "escalation.ladders", "district", ld->district, sizeof ld->district, true, err, errlen)
-            || s_get_strv (g, "escalation.ladders", "rungs", &rungs, &nr, err, errlen)
-            || s_get_strv (g, "escalation.ladders", "timeouts", &timeouts, &nt, err, errlen))
-            rc = -1;
-        if (rc == 0 && strcmp (ld->district, "*") && !yx_config_area (self, ld->district))
-            rc = s_fail (g, "escalation.ladders.district", err, errlen, "unknown district");
-        if (rc == 0 && (nr < 1 || nr > YX_LADDER_MAX))
-            rc = s_fail (g, "escalation.ladders.rungs", err, errlen, "expected 1-6 rungs");
-        if (rc == 0 && nt > nr)
-            rc = s_fail (g, "escalation.ladders.timeouts", err, errlen, "more timeouts than rungs");
-        for (int k = 0; rc == 0 && k < nr; k++) {
-            if (strcmp (rungs[k], "supervisor") && strcmp (rungs[k], "command") && strcmp (rungs[k], "leader")
-                && !yx_config_dept (self, rungs[k]))
-                rc = s_fail (g, "escalation.ladders.rungs", err, errlen,
-                             "each rung is supervisor, command, leader or a department id");
-            else
-                snprintf (ld->rungs[k], sizeof ld->rungs[k], "%s", rungs[k]);
-        }
-        for (int k = 0; rc == 0 && k < nt; k++) {
-            yx_duration_t d;
-            if (yx_duration_parse (timeouts[k], &d))
-                rc = s_fail (g, "escalation.ladders.timeouts", err, errlen, "expected durations like 90s, 30m, 2h or 1d");
-            else
-                ld->timeout_ms[k] = d.amount * (d.unit == 's' ? 1000 : d.unit == 'm' ? 60000
-                                                : d.unit == 'h' ? 3600000 : 86400000);
-        }
-        ld->nrungs = nr;
-        self->nladders = i + 1;
-        s_free_strv (rungs, nr);
-        s_free_strv (timeouts, nt);
-        if (rc)
-            return -1;
-    }
-    return 0;
-}
-
-/* classifier.topics = ( { label; category } ) */
-static int
-s_read_topics (yx_config_t *self, const config_t *cf, char *err, size_t errlen)
-{
-    const config_setting_t *l = config_lookup (cf, "classifier.topics");
-    if (!l)
-        return 0;
-    if (!config_setting_is_list (l))
-        return s_fail (l, "classifier.topics", err, errlen, "expected a list");
-    int n = config_setting_length (l);
-    self->topics = calloc ((size_t) n + 1, sizeof *self->topics);
-    if (!self->topics)
-        return s_fail (l, "classifier.topics", err, errlen, "out of memory");
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *g = config_setting_get_elem (l, (unsigned) i);
-        yx_topic_t *t = &self->topics[i];
-        if (!config_setting_is_group (g))
-            return s_fail (g, "classifier.topics", err, errlen, "expected a group");
-        if (s_get_str (g, "classifier.topics", "label", t->label, sizeof t->label, true, err, errlen)
-            || s_get_str (g, "classifier.topics", "category", t->category, sizeof t->category, true, err, errlen))
-            return -1;
-        if (!yx_config_category (self, t->category))
-            return s_fail (g, "classifier.topics.category", err, errlen, "unknown subcategory");
-        self->ntopics = i + 1;
     }
     return 0;
 }
@@ -525,8 +369,8 @@ yx_config_read_sections (yx_config_t *self, const config_t *cf, char *err, size_
 {
     if (s_read_areas (self, cf, err, errlen) || s_read_geo (self, cf, err, errlen)
         || s_read_departments (self, cf, err, errlen) || s_read_taxonomy (self, cf, err, errlen)
-        || s_read_responsibility (self, cf, err, errlen) || s_read_keys (self, cf, err, errlen)
-        || s_read_topics (self, cf, err, errlen) || s_read_ladders (self, cf, err, errlen))
+        || s_read_responsibility (self, cf, err, errlen) || yx_config_read_keys (self, cf, err, errlen)
+        || yx_config_read_topics (self, cf, err, errlen) || yx_config_read_ladders (self, cf, err, errlen))
         return -1;
     for (int i = 0; i < self->ndepts; i++) {
         const yx_dept_t *d = &self->depts[i];
@@ -581,10 +425,10 @@ yx_config_destroy (yx_config_t **self_p)
         return;
     yx_config_t *self = *self_p;
     for (int i = 0; i < self->ncats; i++)
-        s_free_strv (self->cats[i].keywords, self->cats[i].nkeywords);
+        yx_cfg_free_strv (self->cats[i].keywords, self->cats[i].nkeywords);
     for (int i = 0; i < self->nrules; i++) {
-        s_free_strv (self->rules[i].lead, self->rules[i].nlead);
-        s_free_strv (self->rules[i].assist, self->rules[i].nassist);
+        yx_cfg_free_strv (self->rules[i].lead, self->rules[i].nlead);
+        yx_cfg_free_strv (self->rules[i].assist, self->rules[i].nassist);
     }
     free (self->areas);
     free (self->depts);
