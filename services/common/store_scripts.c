@@ -13,8 +13,7 @@
  *         removed by this call, so a timer or queue entry is consumed once),
  *         stored action result, then ops:
  *           ZADD k score member | ZREM k member | HINCRBY k field n | SET k value |
- *           SADD k member | RPUSH k value | PEXPIRE k ms | HSET k field value | DEL k |
- *           GEOADD k lon lat member
+ *           SADD k member | RPUSH k value | GEOADD k lon lat member
  *         where k is a KEYS index (1-based).
  *   → {1, new version} | {0, reason, state, version} | {2, stored result}
  */
@@ -71,12 +70,9 @@ static const char s_commit[] =
     "  if op == 'ZADD' then redis.call('ZADD', k, ARGV[i + 2], ARGV[i + 3]); i = i + 4\n"
     "  elseif op == 'ZREM' then redis.call('ZREM', k, ARGV[i + 2]); i = i + 3\n"
     "  elseif op == 'HINCRBY' then redis.call('HINCRBY', k, ARGV[i + 2], ARGV[i + 3]); i = i + 4\n"
-    "  elseif op == 'HSET' then redis.call('HSET', k, ARGV[i + 2], ARGV[i + 3]); i = i + 4\n"
     "  elseif op == 'SET' then redis.call('SET', k, ARGV[i + 2]); i = i + 3\n"
     "  elseif op == 'SADD' then redis.call('SADD', k, ARGV[i + 2]); i = i + 3\n"
     "  elseif op == 'RPUSH' then redis.call('RPUSH', k, ARGV[i + 2]); i = i + 3\n"
-    "  elseif op == 'PEXPIRE' then redis.call('PEXPIRE', k, ARGV[i + 2]); i = i + 3\n"
-    "  elseif op == 'DEL' then redis.call('DEL', k); i = i + 2\n"
     "  elseif op == 'GEOADD' then redis.call('GEOADD', k, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]); i = i + 5\n"
     "  else return redis.error_reply('COMMIT unknown op ' .. tostring(op)) end\n"
     "end\n"

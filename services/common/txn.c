@@ -60,14 +60,6 @@ yx_txn_hincrby (yx_txn_t *t, const char *key, const char *field, long long by)
 }
 
 void
-yx_txn_hset (yx_txn_t *t, const char *key, const char *field, const char *value)
-{
-    s_op (t, "HSET", key);
-    yx_args_add (&t->ops, field);
-    yx_args_add (&t->ops, value);
-}
-
-void
 yx_txn_set (yx_txn_t *t, const char *key, const char *value, size_t len)
 {
     s_op (t, "SET", key);
@@ -95,13 +87,6 @@ yx_txn_geoadd (yx_txn_t *t, const char *key, double lon, double lat, const char 
     yx_args_addf (&t->ops, "%.7f", lon);
     yx_args_addf (&t->ops, "%.7f", lat);
     yx_args_add (&t->ops, member);
-}
-
-void
-yx_txn_pexpire (yx_txn_t *t, const char *key, long long ms)
-{
-    s_op (t, "PEXPIRE", key);
-    yx_args_addf (&t->ops, "%lld", ms);
 }
 
 /* Copies reply element i as a string into buf. */

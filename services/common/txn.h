@@ -52,12 +52,10 @@ int yx_txn_key (yx_txn_t *t, const char *key);
 void yx_txn_zadd (yx_txn_t *t, const char *key, double score, const char *member);
 void yx_txn_zrem (yx_txn_t *t, const char *key, const char *member);
 void yx_txn_hincrby (yx_txn_t *t, const char *key, const char *field, long long by);
-void yx_txn_hset (yx_txn_t *t, const char *key, const char *field, const char *value);
 void yx_txn_set (yx_txn_t *t, const char *key, const char *value, size_t len);
 void yx_txn_sadd (yx_txn_t *t, const char *key, const char *member);
 void yx_txn_rpush (yx_txn_t *t, const char *key, const char *value);
 void yx_txn_geoadd (yx_txn_t *t, const char *key, double lon, double lat, const char *member);
-void yx_txn_pexpire (yx_txn_t *t, const char *key, long long ms);
 /* Runs the script. Returns the status also stored in out. */
 yx_txn_status_t yx_txn_commit (yx_txn_t *t, yx_store_t *store, const yx_txn_spec_t *spec,
                                yx_txn_result_t *out);
