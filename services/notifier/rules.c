@@ -13,6 +13,7 @@
  *
  * The file is the service's main configuration file, parsed again here with
  * libconfig so that every problem names FILE:LINE and the key. */
+#include "config_read.h"
 #include "notifier.h"
 
 #include <libconfig.h>
@@ -68,15 +69,6 @@ yx_nt_id_ok (const char *id)
     return true;
 }
 
-/* Error at setting st: "FILE:LINE: KEY: message". Always returns -1. */
-static int
-s_fail (const config_setting_t *st, const char *key, char *err, size_t errlen, const char *msg)
-{
-    const char *file = config_setting_source_file (st);
-    snprintf (err, errlen, "%s:%u: %s: %s", file ? file : "?", config_setting_source_line (st), key, msg);
-    return -1;
-}
-
 /* Rejects members of group g not named in allowed (typos must not pass silently). */
 static int
 s_known_members (const config_setting_t *g, const char *path, const char *const *allowed, char *err,
@@ -91,7 +83,7 @@ s_known_members (const config_setting_t *g, const char *path, const char *const 
         if (!ok) {
             char key[160];
             snprintf (key, sizeof key, "%s.%s", path, name ? name : "?");
-            return s_fail (m, key, err, errlen, "unknown setting");
+            return yx_cfg_fail (m, key, err, errlen, "unknown setting");
         }
     }
     return 0;
@@ -109,12 +101,12 @@ s_str (const config_setting_t *g, const char *path, const char *name, char *buf,
     if (!m)
         return 0;
     if (config_setting_type (m) != CONFIG_TYPE_STRING)
-        return s_fail (m, key, err, errlen, "expected a string");
+        return yx_cfg_fail (m, key, err, errlen, "expected a string");
     const char *v = config_setting_get_string (m);
     if (strlen (v) >= n)
-        return s_fail (m, key, err, errlen, "too long");
+        return yx_cfg_fail (m, key, err, errlen, "too long");
     if (url && *v && strncmp (v, "http://", 7) && strncmp (v, "https://", 8))
-        return s_fail (m, key, err, errlen, "must be an http:// or https:// URL");
+        return yx_cfg_fail (m, key, err, errlen, "must be an http:// or https:// URL");
     memcpy (buf, v, strlen (v) + 1);
     return 0;
 }
@@ -131,13 +123,13 @@ s_types_of (const config_setting_t *g, const char *path, const char *name, uint3
     if (!m)
         return 0;
     if (!config_setting_is_array (m) && !config_setting_is_list (m))
-        return s_fail (m, key, err, errlen, "expected a list of event types");
+        return yx_cfg_fail (m, key, err, errlen, "expected a list of event types");
     uint32_t out = 0;
     for (int i = 0; i < config_setting_length (m); i++) {
         const config_setting_t *e = config_setting_get_elem (m, (unsigned) i);
         const char *t = config_setting_type (e) == CONFIG_TYPE_STRING ? config_setting_get_string (e) : NULL;
         if (!t)
-            return s_fail (e, key, err, errlen, "every element must be a string");
+            return yx_cfg_fail (e, key, err, errlen, "every element must be a string");
         if (strcmp (t, "*") == 0)
             out |= YX_NT_ALL_TYPES;
         else
@@ -146,7 +138,7 @@ s_types_of (const config_setting_t *g, const char *path, const char *name, uint3
         else {
             char msg[128];
             snprintf (msg, sizeof msg, "unknown event type \"%.60s\"", t);
-            return s_fail (e, key, err, errlen, msg);
+            return yx_cfg_fail (e, key, err, errlen, msg);
         }
     }
     *mask = out;
@@ -163,9 +155,9 @@ s_addresses (const config_setting_t *g, const char *path, yx_nt_dept_t *d, char 
     if (!m)
         return 0;
     if (!config_setting_is_array (m) && !config_setting_is_list (m))
-        return s_fail (m, key, err, errlen, "expected a list of addresses");
+        return yx_cfg_fail (m, key, err, errlen, "expected a list of addresses");
     if (config_setting_length (m) > YX_NT_MAX_TO)
-        return s_fail (m, key, err, errlen, "at most 16 addresses");
+        return yx_cfg_fail (m, key, err, errlen, "at most 16 addresses");
     for (int i = 0; i < d->nto; i++)
         free (d->to[i]);
     d->nto = 0;
@@ -173,7 +165,7 @@ s_addresses (const config_setting_t *g, const char *path, yx_nt_dept_t *d, char 
         const config_setting_t *e = config_setting_get_elem (m, (unsigned) i);
         const char *a = config_setting_type (e) == CONFIG_TYPE_STRING ? config_setting_get_string (e) : NULL;
         if (!a || !*a || strlen (a) > 128)
-            return s_fail (e, key, err, errlen, "every element must be a phone number or mailbox (1-128 characters)");
+            return yx_cfg_fail (e, key, err, errlen, "every element must be a phone number or mailbox (1-128 characters)");
         d->to[d->nto++] = strdup (a);
     }
     return 0;
@@ -186,7 +178,7 @@ s_read_departments (yx_nt_rules_t *self, const config_setting_t *list, char *err
     static const char *const keys[] = { "id", "webhook", "secret", "feed_events", "webhook_events",
                                         "gateway_to", "gateway_events", NULL };
     if (!config_setting_is_list (list))
-        return s_fail (list, "notify.departments", err, errlen, "expected a list of groups");
+        return yx_cfg_fail (list, "notify.departments", err, errlen, "expected a list of groups");
     bool *seen = calloc ((size_t) self->ndepts + 1, sizeof (bool));
     int rc = 0;
     for (int i = 0; rc == 0 && i < config_setting_length (list); i++) {
@@ -194,7 +186,7 @@ s_read_departments (yx_nt_rules_t *self, const config_setting_t *list, char *err
         char path[64], id[YX_ID_MAX] = "";
         snprintf (path, sizeof path, "notify.departments[%d]", i);
         if (!config_setting_is_group (g)) {
-            rc = s_fail (g, path, err, errlen, "expected a group");
+            rc = yx_cfg_fail (g, path, err, errlen, "expected a group");
             break;
         }
         rc = s_known_members (g, path, keys, err, errlen);
@@ -204,7 +196,7 @@ s_read_departments (yx_nt_rules_t *self, const config_setting_t *list, char *err
         if (rc == 0 && !cd) {
             char key[80];
             snprintf (key, sizeof key, "%s.id", path);
-            rc = s_fail (config_setting_get_member (g, "id") ? config_setting_get_member (g, "id") : g, key,
+            rc = yx_cfg_fail (config_setting_get_member (g, "id") ? config_setting_get_member (g, "id") : g, key,
                          err, errlen, *id ? "unknown department" : "missing");
             break;
         }
@@ -212,7 +204,7 @@ s_read_departments (yx_nt_rules_t *self, const config_setting_t *list, char *err
             break;
         int k = (int) (cd - self->cfg->depts);
         if (seen[k]) {
-            rc = s_fail (g, path, err, errlen, "department listed twice");
+            rc = yx_cfg_fail (g, path, err, errlen, "department listed twice");
             break;
         }
         seen[k] = true;
@@ -235,13 +227,13 @@ s_read_sources (yx_nt_rules_t *self, const config_setting_t *list, char *err, si
 {
     static const char *const keys[] = { "source", "url", "secret", "events", NULL };
     if (!config_setting_is_list (list))
-        return s_fail (list, "notify.sources", err, errlen, "expected a list of groups");
+        return yx_cfg_fail (list, "notify.sources", err, errlen, "expected a list of groups");
     for (int i = 0; i < config_setting_length (list); i++) {
         const config_setting_t *g = config_setting_get_elem (list, (unsigned) i);
         char path[64], src[16] = "";
         snprintf (path, sizeof path, "notify.sources[%d]", i);
         if (!config_setting_is_group (g))
-            return s_fail (g, path, err, errlen, "expected a group");
+            return yx_cfg_fail (g, path, err, errlen, "expected a group");
         if (s_known_members (g, path, keys, err, errlen)
             || s_str (g, path, "source", src, sizeof src, false, err, errlen))
             return -1;
@@ -252,7 +244,7 @@ s_read_sources (yx_nt_rules_t *self, const config_setting_t *list, char *err, si
         if (!s) {
             char key[80];
             snprintf (key, sizeof key, "%s.source", path);
-            return s_fail (g, key, err, errlen, "expected one of hotline, app, wechat, grid, open311, video, other");
+            return yx_cfg_fail (g, key, err, errlen, "expected one of hotline, app, wechat, grid, open311, video, other");
         }
         if (s_str (g, path, "url", s->url, sizeof s->url, true, err, errlen)
             || s_str (g, path, "secret", s->secret, sizeof s->secret, false, err, errlen)
@@ -267,21 +259,21 @@ static int
 s_read_templates (yx_nt_rules_t *self, const config_setting_t *g, char *err, size_t errlen)
 {
     if (!config_setting_is_group (g))
-        return s_fail (g, "notify.templates", err, errlen, "expected a group of event type = \"message\"");
+        return yx_cfg_fail (g, "notify.templates", err, errlen, "expected a group of event type = \"message\"");
     for (int i = 0; i < config_setting_length (g); i++) {
         const config_setting_t *m = config_setting_get_elem (g, (unsigned) i);
         char key[96], why[128];
         snprintf (key, sizeof key, "notify.templates.%s", config_setting_name (m));
         int t = yx_nt_type_index (config_setting_name (m));
         if (t < 0 || t == YX_NT_NTYPES - 1)
-            return s_fail (m, key, err, errlen, "unknown event type");
+            return yx_cfg_fail (m, key, err, errlen, "unknown event type");
         if (config_setting_type (m) != CONFIG_TYPE_STRING)
-            return s_fail (m, key, err, errlen, "expected a string");
+            return yx_cfg_fail (m, key, err, errlen, "expected a string");
         const char *v = config_setting_get_string (m);
         if (!*v || strlen (v) > 1000)
-            return s_fail (m, key, err, errlen, "must be 1-1000 bytes");
+            return yx_cfg_fail (m, key, err, errlen, "must be 1-1000 bytes");
         if (yx_nt_template_check (v, why, sizeof why))
-            return s_fail (m, key, err, errlen, why);
+            return yx_cfg_fail (m, key, err, errlen, why);
         self->templates[t] = strdup (v);
     }
     return 0;
@@ -330,7 +322,7 @@ s_read_notify (yx_nt_rules_t *self, const config_setting_t *n, char *err, size_t
                                         "departments", "sources", NULL };
     static const char *const gkeys[] = { "url", "secret", "events", NULL };
     if (!config_setting_is_group (n))
-        return s_fail (n, "notify", err, errlen, "expected a group");
+        return yx_cfg_fail (n, "notify", err, errlen, "expected a group");
     if (s_known_members (n, "notify", keys, err, errlen))
         return -1;
     const config_setting_t *m = config_setting_get_member (n, "keep_days");
@@ -338,7 +330,7 @@ s_read_notify (yx_nt_rules_t *self, const config_setting_t *n, char *err, size_t
         int t = config_setting_type (m);
         long long days = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ? config_setting_get_int64 (m) : -1;
         if (days < 1 || days > 365)
-            return s_fail (m, "notify.keep_days", err, errlen, "expected a whole number of days in [1, 365]");
+            return yx_cfg_fail (m, "notify.keep_days", err, errlen, "expected a whole number of days in [1, 365]");
         self->keep_ms = days * 86400 * 1000;
     }
     uint32_t feed = YX_NT_ALL_TYPES, hook = YX_NT_ALL_TYPES, gw = self->depts ? self->unknown.gateway_events : 0;
@@ -347,7 +339,7 @@ s_read_notify (yx_nt_rules_t *self, const config_setting_t *n, char *err, size_t
         return -1;
     const config_setting_t *g = config_setting_get_member (n, "gateway");
     if (g && !config_setting_is_group (g))
-        return s_fail (g, "notify.gateway", err, errlen, "expected a group");
+        return yx_cfg_fail (g, "notify.gateway", err, errlen, "expected a group");
     if (g && (s_known_members (g, "notify.gateway", gkeys, err, errlen)
               || s_str (g, "notify.gateway", "url", self->gateway_url, sizeof self->gateway_url, true, err, errlen)
               || s_str (g, "notify.gateway", "secret", self->gateway_secret, sizeof self->gateway_secret, false,
@@ -371,7 +363,7 @@ s_read_notify (yx_nt_rules_t *self, const config_setting_t *n, char *err, size_t
                 char msg[96];
                 snprintf (msg, sizeof msg, "the gateway carries %s to %s but notify.templates has no %s",
                           yx_nt_type_name (t), self->depts[i].id, yx_nt_type_name (t));
-                return s_fail (g ? g : n, "notify.templates", err, errlen, msg);
+                return yx_cfg_fail (g ? g : n, "notify.templates", err, errlen, msg);
             }
     return 0;
 }
