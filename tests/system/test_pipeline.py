@@ -5,12 +5,11 @@ import json
 import os
 import subprocess
 import threading
-import time
 
 import requests
 import zmq
 
-from yxsys import ROOT, wait_for
+from yxsys import lines_once_subscribed, wait_for
 
 SEWAGE = "鼓楼区水部街道某小区多个井盖冒污水，物业清掏后仍倒灌"
 
@@ -88,15 +87,7 @@ def test_yxctl_report_show_and_follow(yx):
     reader = threading.Thread(target=lambda: lines.extend(iter(follow.stdout.readline, "")), daemon=True)
     reader.start()
     try:
-        hit = None
-        for _ in range(10):          # the subscription may take a moment to reach the feed
-            cid2 = yx.report(description=SEWAGE).json()["id"]
-            deadline = time.monotonic() + 2
-            while not hit and time.monotonic() < deadline:
-                hit = [line for line in lines if cid2 in line]
-                time.sleep(0.05)
-            if hit:
-                break
+        hit = lines_once_subscribed(lines, lambda: yx.report(description=SEWAGE).json()["id"])
         assert hit, "no inbox event arrived on the feed"
         event = json.loads(hit[0])
         assert event["topic"] == f"dept.{dept}" and event["type"] == "DISPATCHED"

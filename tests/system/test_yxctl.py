@@ -4,9 +4,8 @@ import json
 import os
 import subprocess
 import threading
-import time
 
-from yxsys import wait_for
+from yxsys import lines_once_subscribed, wait_for
 
 SEWAGE = "鼓楼区水部街道某小区多个井盖冒污水，物业清掏后仍倒灌"
 
@@ -27,15 +26,7 @@ def test_act_board_and_tail(yx):
     lines = []
     threading.Thread(target=lambda: lines.extend(iter(tail.stdout.readline, "")), daemon=True).start()
     try:
-        seen = None
-        for _ in range(10):          # until the subscription is live: a new case's DISPATCHED shows
-            probe = yx.report(description=SEWAGE).json()["id"]
-            deadline = time.monotonic() + 2
-            while not seen and time.monotonic() < deadline:
-                seen = [line for line in lines if probe in line]
-                time.sleep(0.05)
-            if seen:
-                break
+        seen = lines_once_subscribed(lines, lambda: yx.report(description=SEWAGE).json()["id"])
         assert seen, "yxctl tail printed nothing"
         out = yxctl(yx, "act", cid, "accept", key=f"demo-dept-{dept}")
         assert out.returncode == 0, out.stderr

@@ -53,6 +53,22 @@ def wait_for(cond, timeout=15.0, interval=0.05, what="condition"):
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
+def lines_once_subscribed(lines, probe, tries=10):
+    """For a subscriber that prints to lines (a list filled by a reader thread): calls
+    probe() — which causes an event and returns a string the event's line contains —
+    until such a line appears (a new subscription takes a moment to reach its
+    publisher). Returns the matching lines, or [] after tries attempts."""
+    for _ in range(tries):
+        token = probe()
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            hit = [line for line in list(lines) if token in line]
+            if hit:
+                return hit
+            time.sleep(0.05)
+    return []
+
+
 class System:
     """One Yixian installation under a temporary folder."""
 
