@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${YX_BIN:-build/bin}
 CFG=${YX_CONFIG:-config/yixian.cfg}
-VAR=var
+VAR=${YX_VAR:-var}
 mkdir -p "$VAR/redis" "$VAR/log"
 
 REDIS_PORT=$("$BIN/yx-intake" -c "$CFG" --print redis.port 2>/dev/null || echo 6390)
@@ -21,9 +21,10 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$PWD/$VAR/redis" \
+VAR_ABS=$(cd "$VAR" && pwd)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR_ABS/redis" \
   --appendonly yes --appendfsync everysec --save "" --daemonize no \
-  --logfile "$PWD/$VAR/log/redis.log" &
+  --logfile "$VAR_ABS/log/redis.log" &
 pids+=($!)
 for _ in $(seq 1 100); do
   redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
