@@ -80,7 +80,7 @@ endef
 $(foreach b,$(BIN_NAMES),$(eval $(call SERVICE_RULES,$(b))))
 include services/metrics/embed.mk
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(SVC_LIBS) $(COMMON_LIB)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(SVC_LIBS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  TEST  $<"
 	@$(CC) $(CFLAGS) $(addprefix -I,$(wildcard services/*)) $< -Wl,--start-group $(SVC_LIBS) $(COMMON_LIB) -Wl,--end-group $(LDFLAGS) $(LDLIBS) -lcmocka -o $@

@@ -9,27 +9,7 @@
 #include <cmocka.h>
 
 #include "decide.h"
-
-static yx_config_t *s_cfg;
-
-static int
-s_setup (void **state)
-{
-    (void) state;
-    char err[1024];
-    s_cfg = yx_config_load ("config/yixian.cfg", NULL, err, sizeof err);
-    if (!s_cfg)
-        fail_msg ("config: %s", err);
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    yx_config_destroy (&s_cfg);
-    return 0;
-}
+#include "sample_config.h"
 
 static void
 test_rules_pick_the_clear_subcategory (void **state)

@@ -10,32 +10,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "sample_config.h"
+
 #include "metrics.h"
 
 #define MIN 60000LL
 #define HOUR 3600000LL
 #define NOW 1795000000000LL   /* a fixed "now" in 2026 */
 
-static yx_config_t *s_cfg;    /* the sample city */
-
-static int
-s_setup (void **state)
-{
-    (void) state;
-    char err[512];
-    s_cfg = yx_config_load ("config/yixian.cfg", NULL, err, sizeof err);
-    if (!s_cfg)
-        fprintf (stderr, "sample config: %s\n", err);
-    return s_cfg ? 0 : -1;
-}
-
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    yx_config_destroy (&s_cfg);
-    return 0;
-}
 
 /* Parses a document given as printf arguments into out; returns the parse result. */
 static int
