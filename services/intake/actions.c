@@ -42,23 +42,9 @@ void
 yx_intake_action (const yx_intake_t *in, const yx_caller_t *caller, const char *case_id,
                   const yx_http_req_t *req, yx_http_resp_t *resp)
 {
-    const char *ct = yx_http_header (req, "Content-Type");
-    if (!ct || strncasecmp (ct, "application/json", 16) != 0) {
-        yx_http_error (resp, 415, "unsupported_media_type", "send Content-Type: application/json", NULL);
+    json_t *body = yx_intake_parse_body (req, resp);
+    if (!body)
         return;
-    }
-    if (!req->body || !yx_utf8_valid (req->body, req->body_len)) {
-        yx_http_error (resp, 400, req->body ? "invalid_utf8" : "malformed_json",
-                       req->body ? "the body is not valid UTF-8" : "the request body is empty", NULL);
-        return;
-    }
-    json_error_t je;
-    json_t *body = json_loadb (req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object (body)) {
-        json_decref (body);
-        yx_http_error (resp, 400, "malformed_json", "the body must be a JSON object", NULL);
-        return;
-    }
     if (!json_is_string (json_object_get (body, "action"))) {
         json_decref (body);
         yx_http_error (resp, 422, "missing_field", "action is required", "action");

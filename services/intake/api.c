@@ -22,9 +22,8 @@
 #include "log.h"
 #include "util.h"
 
-/* Parses a JSON body after the content-type, UTF-8 and syntax checks. NULL with resp set. */
-static json_t *
-s_parse_body (const yx_http_req_t *req, yx_http_resp_t *resp)
+json_t *
+yx_intake_parse_body (const yx_http_req_t *req, yx_http_resp_t *resp)
 {
     const char *ct = yx_http_header (req, "Content-Type");
     if (!ct || strncasecmp (ct, "application/json", 16) != 0) {
@@ -60,7 +59,7 @@ static void
 s_post_case (const yx_intake_t *in, const yx_caller_t *caller, const yx_http_req_t *req,
              yx_http_resp_t *resp)
 {
-    json_t *body = s_parse_body (req, resp);
+    json_t *body = yx_intake_parse_body (req, resp);
     if (!body)
         return;
     yx_report_in_t r;

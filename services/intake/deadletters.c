@@ -85,16 +85,13 @@ s_list (const yx_intake_t *in, const yx_caller_t *caller, const yx_http_req_t *r
 static void
 s_act (const yx_intake_t *in, const yx_caller_t *caller, const yx_http_req_t *req, yx_http_resp_t *resp)
 {
-    json_t *body = req->body && yx_utf8_valid (req->body, req->body_len)
-                       ? json_loadb (req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL)
-                       : NULL;
+    json_t *body = yx_intake_parse_body (req, resp);
+    if (!body)
+        return;
     const char *action = json_string_value (json_object_get (body, "action"));
     const char *id = json_string_value (json_object_get (body, "id"));
     const char *district = json_string_value (json_object_get (body, "district"));
     bool all = json_is_true (json_object_get (body, "all"));
-    if (!json_is_object (body))
-        yx_http_error (resp, 400, "malformed_json", "the body must be a JSON object", NULL);
-    else
     if (!action || (strcmp (action, "redeliver") && strcmp (action, "discard")))
         yx_http_error (resp, 422, "invalid_value", "action must be redeliver or discard", "action");
     else

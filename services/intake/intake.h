@@ -66,6 +66,10 @@ int yx_report_from_json (const json_t *body, yx_report_in_t *in, yx_report_err_t
 int yx_report_submit (const yx_intake_t *in, const yx_caller_t *caller, const yx_report_in_t *r,
                       char id[32], bool *created, json_t **view, yx_report_err_t *err);
 
+/* Parses a JSON object body after the content-type, UTF-8 and syntax checks (415,
+ * 400 with a specific code). NULL with resp already set. */
+json_t *yx_intake_parse_body (const yx_http_req_t *req, yx_http_resp_t *resp);
+
 /* HTTP entry point. */
 void yx_intake_http (yx_http_req_t *req, yx_http_resp_t *resp, void *arg);
 
