@@ -23,6 +23,7 @@
 #include "case.h"
 #include "event.h"
 #include "log.h"
+#include "stage.h"
 #include "txn.h"
 #include "util.h"
 
@@ -54,16 +55,6 @@ s_routing (const yx_route_t *r)
         json_array_append_new (next, json_string (r->next[i]));
     return json_pack ("{s:s, s:s, s:o, s:o}", "mode", r->mode, "lead", r->lead, "assist", assist,
                       "candidates", next);
-}
-
-/* Removes a queue entry for a case that no longer needs this stage. */
-static void
-s_drop_entry (yx_classifier_t *self, const char *district, const char *id)
-{
-    char k[96];
-    redisReply *r = yx_store_cmd (self->store, "ZREM %s %s", yx_key (k, sizeof k, district, YX_Q_CLASSIFY), id);
-    if (r)
-        freeReplyObject (r);
 }
 
 /* Nudges the dispatcher; the q:dispatch entry is the real hand-over. */
@@ -177,11 +168,11 @@ yx_classifier_register (yx_classifier_t *self, const char *case_id)
     char district[8];
     if (lr == YX_CASE_MISSING) {
         if (yx_case_id_district (case_id, district) == 0)
-            s_drop_entry (self, district, case_id);
+            yx_stage_drop (self->store, district, YX_Q_CLASSIFY, case_id);
         return 0;
     }
     if (strcmp (c.state, "REPORTED") != 0) {
-        s_drop_entry (self, c.district, case_id);
+        yx_stage_drop (self->store, c.district, YX_Q_CLASSIFY, case_id);
         yx_case_clear (&c);
         return 0;
     }
@@ -263,7 +254,7 @@ yx_classifier_register (yx_classifier_t *self, const char *case_id)
     }
     else
     if (st == YX_TXN_CONFLICT && strcmp (res.reason, "state") == 0)
-        s_drop_entry (self, c.district, case_id);
+        yx_stage_drop (self->store, c.district, YX_Q_CLASSIFY, case_id);
     else
         rc = -1;
     free (res.stored);

@@ -24,3 +24,12 @@ yx_stage_sweep (yx_store_t *store, const yx_config_t *cfg, const char *queue, in
     }
     return handled;
 }
+
+void
+yx_stage_drop (yx_store_t *store, const char *district, const char *queue, const char *member)
+{
+    char k[128];
+    redisReply *r = yx_store_cmd (store, "ZREM %s %s", yx_key (k, sizeof k, district, "%s", queue), member);
+    if (r)
+        freeReplyObject (r);
+}

@@ -21,4 +21,8 @@ typedef int (*yx_stage_fn) (void *arg, const char *district, const char *member)
 int yx_stage_sweep (yx_store_t *store, const yx_config_t *cfg, const char *queue, int64_t due_ms,
                     int max, yx_stage_fn fn, void *arg);
 
+/* Removes member from yx:{D}:<queue> (a stage queue or the timers) when the work it
+ * stood for is obsolete. Best effort: a Redis outage leaves it for the next sweep. */
+void yx_stage_drop (yx_store_t *store, const char *district, const char *queue, const char *member);
+
 #endif

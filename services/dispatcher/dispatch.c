@@ -14,17 +14,8 @@
 #include <string.h>
 
 #include "log.h"
+#include "stage.h"
 #include "util.h"
-
-/* Removes a q:dispatch entry for a case that no longer needs dispatching. */
-static void
-s_drop_entry (yx_dispatcher_t *d, const char *district, const char *id)
-{
-    char k[96];
-    redisReply *r = yx_store_cmd (d->store, "ZREM %s %s", yx_key (k, sizeof k, district, YX_Q_DISPATCH), id);
-    if (r)
-        freeReplyObject (r);
-}
 
 /* A new assignment object. */
 json_t *
@@ -54,11 +45,11 @@ yx_dispatch_case (yx_dispatcher_t *d, const char *case_id)
     char district[8];
     if (lr == YX_CASE_MISSING) {
         if (yx_case_id_district (case_id, district) == 0)
-            s_drop_entry (d, district, case_id);
+            yx_stage_drop (d->store, district, YX_Q_DISPATCH, case_id);
         return 0;
     }
     if (strcmp (tr.c.state, "REGISTERED") != 0) {
-        s_drop_entry (d, tr.c.district, case_id);
+        yx_stage_drop (d->store, tr.c.district, YX_Q_DISPATCH, case_id);
         yx_tr_end (&tr);
         return 0;
     }
@@ -67,7 +58,7 @@ yx_dispatch_case (yx_dispatcher_t *d, const char *case_id)
     const char *lead = yx_doc_str (routing, "lead");
     if (!cat || !*lead || !yx_config_dept (d->cfg, lead)) {
         yx_warn ("dispatch_skipped", "case=%s reason=no_route", case_id);
-        s_drop_entry (d, tr.c.district, case_id);
+        yx_stage_drop (d->store, tr.c.district, YX_Q_DISPATCH, case_id);
         yx_tr_end (&tr);
         return 0;
     }
@@ -98,7 +89,7 @@ yx_dispatch_case (yx_dispatcher_t *d, const char *case_id)
     yx_txn_status_t st = yx_tr_commit (&tr, "REGISTERED", NULL, NULL, NULL, NULL, &res);
     int rc = 0;
     if (st == YX_TXN_CONFLICT && strcmp (res.reason, "state") == 0)
-        s_drop_entry (d, tr.c.district, case_id);
+        yx_stage_drop (d->store, tr.c.district, YX_Q_DISPATCH, case_id);
     else
     if (st != YX_TXN_OK)
         rc = -1;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "stage.h"
 #include "util.h"
 
 /* The default ladder: supervisor → command center → leader. */
@@ -159,9 +160,7 @@ s_fire (yx_dispatcher_t *d, const char *district, const char *member)
     yx_key (key, sizeof key, district, YX_K_TIMERS);
     if (sscanf (member, "%31[^|]|%15[^|]|%47s", case_id, kind, dept) != 3) {
         yx_warn ("timer_dropped", "reason=malformed district=%s", district);
-        redisReply *r = yx_store_cmd (d->store, "ZREM %s %s", key, member);
-        if (r)
-            freeReplyObject (r);
+        yx_stage_drop (d->store, district, YX_K_TIMERS, member);
         return;
     }
     yx_tr_t tr;
@@ -169,9 +168,7 @@ s_fire (yx_dispatcher_t *d, const char *district, const char *member)
     if (lr == YX_CASE_UNAVAILABLE)
         return;
     if (lr == YX_CASE_MISSING || s_apply (&tr, kind, dept) != 0) {
-        redisReply *r = yx_store_cmd (d->store, "ZREM %s %s", key, member);
-        if (r)
-            freeReplyObject (r);
+        yx_stage_drop (d->store, district, YX_K_TIMERS, member);
         yx_tr_end (&tr);
         return;
     }

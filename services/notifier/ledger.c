@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "stage.h"
 
 /* Shared by the scripts: rd reads a delivery record; settle takes an event out of
  * q:notify once nothing is open (TTL on its keys unless a dead letter needs them),
@@ -510,8 +511,5 @@ yx_nt_ledger_requests (yx_nt_ledger_t *self, const char *district, int64_t now)
 void
 yx_nt_ledger_forget (yx_nt_ledger_t *self, const char *district, const char *queue, const char *member)
 {
-    char k[128];
-    redisReply *r = yx_store_cmd (self->store, "ZREM %s %s", yx_key (k, sizeof k, district, "%s", queue), member);
-    if (r)
-        freeReplyObject (r);
+    yx_stage_drop (self->store, district, queue, member);
 }
