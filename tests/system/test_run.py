@@ -4,7 +4,6 @@ SIGTERM (and after Ctrl-C's SIGINT)."""
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 import requests
@@ -15,8 +14,11 @@ DEFAULT_PORTS = (8080, 9100, 6390)
 
 
 def _port_free(port):
+    """True when nothing listens on 127.0.0.1:port. SO_REUSEADDR, as every service sets it,
+    so that connections of the run just stopped lingering in TIME_WAIT do not count."""
     import socket
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -51,8 +53,8 @@ def test_run_script_starts_everything_and_stops_clean(tmp_path, sig):
     assert "http://127.0.0.1:8080" in out and "http://127.0.0.1:9100" in out
     assert "demo-operator-key" in out and "demo-hotline-key" in out and "demo-dept-" in out
     assert "stopped" in out
-    time.sleep(0.2)
     left = subprocess.run(["pgrep", "-s", str(run.pid)], capture_output=True, text=True).stdout.split()
     assert left == [], f"orphans: {left}"
-    assert all(_port_free(p) for p in DEFAULT_PORTS)
+    held = [p for p in DEFAULT_PORTS if not _port_free(p)]
+    assert held == [], f"ports still listened on: {held}"
     assert os.path.exists(tmp_path / "var" / "redis" / "appendonlydir")     # AOF on, under var/
