@@ -6,6 +6,7 @@
 #include "config.h"
 #include "config_internal.h"
 #include "log.h"
+#include "util.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -25,53 +26,72 @@ typedef struct {
     double min, max;    /* bounds for numbers */
     const char *def;    /* default, as text */
     const char *help;   /* one line for --config-help */
+    const char *(*check) (const char *text);   /* strings: NULL, or what is wrong with text */
 } s_setting_t;
+
+/* log.level must name a level. */
+static const char *
+s_check_level (const char *text)
+{
+    return yx_log_level_parse (text) < 0 ? "is not debug, info, warn or error" : NULL;
+}
+
+/* An address literal, or "" for none. */
+static const char *
+s_check_addr (const char *text)
+{
+    uint8_t addr[16];
+    return *text && yx_ip_parse (text, strlen (text), addr) ? "is not an IPv4 or IPv6 address" : NULL;
+}
 
 #define F(f) offsetof (yx_config_t, f), sizeof (((yx_config_t *) 0)->f)
 
 static const s_setting_t s_settings[] = {
-    { "redis.host", S_STR, F (redis_host), 0, 0, "127.0.0.1", "Redis server host" },
-    { "redis.port", S_INT, F (redis_port), 1, 65535, "6390", "Redis server port" },
-    { "redis.password", S_STR, F (redis_password), 0, 0, "", "Redis AUTH password" },
-    { "redis.timeout_ms", S_INT, F (redis_timeout_ms), 10, 60000, "1000", "Redis connect/command timeout" },
-    { "log.level", S_STR, F (log_level), 0, 0, "info", "debug | info | warn | error" },
-    { "intake.http_bind", S_STR, F (intake_bind), 0, 0, "127.0.0.1", "intake HTTP address" },
-    { "intake.http_port", S_INT, F (intake_port), 1, 65535, "8080", "intake HTTP port" },
-    { "intake.http_threads", S_INT, F (intake_threads), 1, 64, "4", "intake HTTP worker threads" },
-    { "intake.max_body", S_INT, F (intake_max_body), 1024, 16777216, "65536", "largest request body in bytes" },
-    { "intake.action_timeout_ms", S_INT, F (intake_action_timeout_ms), 100, 60000, "5000", "wait for the dispatcher's answer to an action" },
-    { "intake.rate_per_s", S_INT, F (rate_per_s), 0, 1000000, "200", "default requests per second per API key (0 = unlimited)" },
-    { "intake.rate_burst", S_INT, F (rate_burst), 1, 1000000, "400", "default burst per API key" },
-    { "intake.zmq_bind", S_STR, F (intake_zmq), 0, 0, "tcp://127.0.0.1:5560", "native ZeroMQ intake (ROUTER)" },
-    { "classifier.bind", S_STR, F (classifier_bind), 0, 0, "tcp://127.0.0.1:5551", "classifier PULL endpoint" },
-    { "classifier.model", S_STR, F (classifier_model), 0, 0, "model.bin", "text model file (relative to the config folder)" },
-    { "classifier.min_confidence", S_DOUBLE, F (classifier_min_conf), 0, 1, "0.5", "below this a case waits for triage" },
-    { "classifier.duplicate_radius_m", S_INT, F (dup_radius_m), 0, 10000, "50", "reports this close to an open case of the same subcategory merge into it (0 = off)" },
-    { "classifier.duplicate_window_h", S_INT, F (dup_window_h), 1, 8760, "72", "… if that case was reported within this many hours" },
-    { "dispatcher.bind", S_STR, F (dispatcher_bind), 0, 0, "tcp://127.0.0.1:5552", "dispatcher PULL endpoint" },
-    { "dispatcher.actions_bind", S_STR, F (dispatcher_actions), 0, 0, "tcp://127.0.0.1:5553", "dispatcher ROUTER for actions" },
-    { "dispatcher.events_bind", S_STR, F (dispatcher_events), 0, 0, "tcp://127.0.0.1:5554", "dispatcher PUB of case events" },
-    { "dispatcher.timer_batch", S_INT, F (dispatcher_timer_batch), 1, 10000, "200", "timers fired per pass" },
-    { "dispatcher.rung_timeout_ms", S_INT, F (rung_timeout_ms), 1000, 604800000, "1800000", "time on each escalation rung before the next" },
-    { "dispatcher.remind_interval_ms", S_INT, F (remind_interval_ms), 1000, 604800000, "7200000", "reminders (督办) repeat this often while overdue" },
-    { "dispatcher.reopen_on_unsatisfied", S_INT, F (reopen_on_unsatisfied), 0, 1, "1", "1: an unsatisfied rating reopens the case" },
-    { "dispatcher.whistle_ack_within", S_INT, F (whistle_ack_s), 1, 604800, "1800", "seconds a whistled department has to acknowledge" },
-    { "notifier.feed_bind", S_STR, F (notifier_feed), 0, 0, "tcp://127.0.0.1:5555", "PUB inbox feed, one topic per department" },
-    { "notifier.http_timeout_ms", S_INT, F (notifier_timeout_ms), 100, 120000, "5000", "webhook request timeout" },
-    { "notifier.max_attempts", S_INT, F (notifier_max_attempts), 1, 100, "8", "attempts before a dead letter" },
-    { "notifier.backoff_ms", S_INT, F (notifier_backoff_ms), 10, 3600000, "1000", "first retry delay" },
-    { "notifier.backoff_max_ms", S_INT, F (notifier_backoff_max_ms), 10, 86400000, "300000", "longest retry delay" },
-    { "notifier.webhook_secret", S_STR, F (notifier_secret), 0, 0, "yixian-demo-secret", "HMAC-SHA256 key for webhook signatures" },
-    { "classifier.health_port", S_INT, F (classifier_health_port), 0, 65535, "8081", "classifier /healthz and /readyz port (0 = off)" },
-    { "dispatcher.health_port", S_INT, F (dispatcher_health_port), 0, 65535, "8082", "dispatcher /healthz and /readyz port (0 = off)" },
-    { "notifier.health_port", S_INT, F (notifier_health_port), 0, 65535, "8083", "notifier /healthz and /readyz port (0 = off)" },
-    { "notifier.max_inflight", S_INT, F (notifier_max_inflight), 1, 10000, "256", "deliveries in flight at once" },
-    { "notifier.per_endpoint_max", S_INT, F (notifier_per_endpoint), 1, 1000, "8", "deliveries in flight to one URL at once" },
-    { "metrics.http_bind", S_STR, F (metrics_bind), 0, 0, "127.0.0.1", "metrics HTTP address" },
-    { "metrics.http_port", S_INT, F (metrics_port), 1, 65535, "9100", "metrics HTTP port" },
-    { "sweep.interval_ms", S_INT, F (sweep_interval_ms), 50, 600000, "1000", "how often each service scans its stage queue" },
-    { "sweep.stale_ms", S_INT, F (sweep_stale_ms), 100, 3600000, "3000", "pending longer than this is re-driven" },
-    { "geo.triage_district", S_STR, F (triage_district), 0, 0, "", "district for reports located nowhere (default: the first)" },
+    { "redis.host", S_STR, F (redis_host), 0, 0, "127.0.0.1", "Redis server host", NULL },
+    { "redis.port", S_INT, F (redis_port), 1, 65535, "6390", "Redis server port", NULL },
+    { "redis.password", S_STR, F (redis_password), 0, 0, "", "Redis AUTH password", NULL },
+    { "redis.timeout_ms", S_INT, F (redis_timeout_ms), 10, 60000, "1000", "Redis connect/command timeout", NULL },
+    { "log.level", S_STR, F (log_level), 0, 0, "info", "debug | info | warn | error", s_check_level },
+    { "intake.http_bind", S_STR, F (intake_bind), 0, 0, "127.0.0.1", "intake HTTP address", NULL },
+    { "intake.http_port", S_INT, F (intake_port), 1, 65535, "8080", "intake HTTP port", NULL },
+    { "intake.http_threads", S_INT, F (intake_threads), 1, 64, "4", "intake HTTP worker threads", NULL },
+    { "intake.max_body", S_INT, F (intake_max_body), 1024, 16777216, "65536", "largest request body in bytes", NULL },
+    { "intake.action_timeout_ms", S_INT, F (intake_action_timeout_ms), 100, 60000, "5000", "wait for the dispatcher's answer to an action", NULL },
+    { "intake.rate_per_s", S_INT, F (rate_per_s), 0, 1000000, "200", "default requests per second per API key (0 = unlimited)", NULL },
+    { "intake.rate_burst", S_INT, F (rate_burst), 1, 1000000, "400", "default burst per API key", NULL },
+    { "intake.public_rate_per_s", S_INT, F (public_rate_per_s), 0, 1000000, "20", "requests per second per client address for the public Open311 reads (0 = unlimited)", NULL },
+    { "intake.public_rate_burst", S_INT, F (public_rate_burst), 1, 1000000, "40", "burst per client address for the public Open311 reads", NULL },
+    { "intake.trusted_proxy", S_STR, F (trusted_proxy), 0, 0, "", "address of a reverse proxy whose X-Forwarded-For names the client (\"\" = none)", s_check_addr },
+    { "intake.zmq_bind", S_STR, F (intake_zmq), 0, 0, "tcp://127.0.0.1:5560", "native ZeroMQ intake (ROUTER)", NULL },
+    { "classifier.bind", S_STR, F (classifier_bind), 0, 0, "tcp://127.0.0.1:5551", "classifier PULL endpoint", NULL },
+    { "classifier.model", S_STR, F (classifier_model), 0, 0, "model.bin", "text model file (relative to the config folder)", NULL },
+    { "classifier.min_confidence", S_DOUBLE, F (classifier_min_conf), 0, 1, "0.5", "below this a case waits for triage", NULL },
+    { "classifier.duplicate_radius_m", S_INT, F (dup_radius_m), 0, 10000, "50", "reports this close to an open case of the same subcategory merge into it (0 = off)", NULL },
+    { "classifier.duplicate_window_h", S_INT, F (dup_window_h), 1, 8760, "72", "… if that case was reported within this many hours", NULL },
+    { "dispatcher.bind", S_STR, F (dispatcher_bind), 0, 0, "tcp://127.0.0.1:5552", "dispatcher PULL endpoint", NULL },
+    { "dispatcher.actions_bind", S_STR, F (dispatcher_actions), 0, 0, "tcp://127.0.0.1:5553", "dispatcher ROUTER for actions", NULL },
+    { "dispatcher.events_bind", S_STR, F (dispatcher_events), 0, 0, "tcp://127.0.0.1:5554", "dispatcher PUB of case events", NULL },
+    { "dispatcher.timer_batch", S_INT, F (dispatcher_timer_batch), 1, 10000, "200", "timers fired per pass", NULL },
+    { "dispatcher.rung_timeout_ms", S_INT, F (rung_timeout_ms), 1000, 604800000, "1800000", "time on each escalation rung before the next", NULL },
+    { "dispatcher.remind_interval_ms", S_INT, F (remind_interval_ms), 1000, 604800000, "7200000", "reminders (督办) repeat this often while overdue", NULL },
+    { "dispatcher.reopen_on_unsatisfied", S_INT, F (reopen_on_unsatisfied), 0, 1, "1", "1: an unsatisfied rating reopens the case", NULL },
+    { "dispatcher.whistle_ack_within", S_INT, F (whistle_ack_s), 1, 604800, "1800", "seconds a whistled department has to acknowledge", NULL },
+    { "notifier.feed_bind", S_STR, F (notifier_feed), 0, 0, "tcp://127.0.0.1:5555", "PUB inbox feed, one topic per department", NULL },
+    { "notifier.http_timeout_ms", S_INT, F (notifier_timeout_ms), 100, 120000, "5000", "webhook request timeout", NULL },
+    { "notifier.max_attempts", S_INT, F (notifier_max_attempts), 1, 100, "8", "attempts before a dead letter", NULL },
+    { "notifier.backoff_ms", S_INT, F (notifier_backoff_ms), 10, 3600000, "1000", "first retry delay", NULL },
+    { "notifier.backoff_max_ms", S_INT, F (notifier_backoff_max_ms), 10, 86400000, "300000", "longest retry delay", NULL },
+    { "notifier.webhook_secret", S_STR, F (notifier_secret), 0, 0, "yixian-demo-secret", "HMAC-SHA256 key for webhook signatures", NULL },
+    { "classifier.health_port", S_INT, F (classifier_health_port), 0, 65535, "8081", "classifier /healthz and /readyz port (0 = off)", NULL },
+    { "dispatcher.health_port", S_INT, F (dispatcher_health_port), 0, 65535, "8082", "dispatcher /healthz and /readyz port (0 = off)", NULL },
+    { "notifier.health_port", S_INT, F (notifier_health_port), 0, 65535, "8083", "notifier /healthz and /readyz port (0 = off)", NULL },
+    { "notifier.max_inflight", S_INT, F (notifier_max_inflight), 1, 10000, "256", "deliveries in flight at once", NULL },
+    { "notifier.per_endpoint_max", S_INT, F (notifier_per_endpoint), 1, 1000, "8", "deliveries in flight to one URL at once", NULL },
+    { "metrics.http_bind", S_STR, F (metrics_bind), 0, 0, "127.0.0.1", "metrics HTTP address", NULL },
+    { "metrics.http_port", S_INT, F (metrics_port), 1, 65535, "9100", "metrics HTTP port", NULL },
+    { "sweep.interval_ms", S_INT, F (sweep_interval_ms), 50, 600000, "1000", "how often each service scans its stage queue", NULL },
+    { "sweep.stale_ms", S_INT, F (sweep_stale_ms), 100, 3600000, "3000", "pending longer than this is re-driven", NULL },
+    { "geo.triage_district", S_STR, F (triage_district), 0, 0, "", "district for reports located nowhere (default: the first)", NULL },
 };
 #define S_NSETTINGS (sizeof s_settings / sizeof s_settings[0])
 
@@ -119,6 +139,11 @@ s_store (yx_config_t *self, const s_setting_t *s, const char *text, const char *
     if (s->type == S_STR) {
         if (strlen (text) >= s->size) {
             snprintf (err, errlen, "%s: %s: longer than %zu bytes", where, s->path, s->size - 1);
+            return -1;
+        }
+        const char *wrong = s->check ? s->check (text) : NULL;
+        if (wrong) {
+            snprintf (err, errlen, "%s: %s: \"%s\" %s", where, s->path, text, wrong);
             return -1;
         }
         memcpy (field, text, strlen (text) + 1);
@@ -259,10 +284,6 @@ yx_config_load (const char *path, char *const *overrides, char *err, size_t errl
     if (rc == 0)
         rc = yx_config_read_sections (self, &cf, err, errlen);
     config_destroy (&cf);
-    if (rc == 0 && yx_log_level_parse (self->log_level) < 0) {
-        snprintf (err, errlen, "%s: log.level: \"%s\" is not debug, info, warn or error", path, self->log_level);
-        rc = -1;
-    }
     if (rc)
         goto fail;
     return self;

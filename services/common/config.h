@@ -103,6 +103,9 @@ struct yx_config {
     int intake_action_timeout_ms;/* intake.action_timeout_ms */
     int rate_per_s;              /* intake.rate_per_s: default per-key request rate (0 = unlimited) */
     int rate_burst;              /* intake.rate_burst: default per-key burst */
+    int public_rate_per_s;       /* intake.public_rate_per_s: keyless reads per client address (0 = unlimited) */
+    int public_rate_burst;       /* intake.public_rate_burst: their burst */
+    char trusted_proxy[64];      /* intake.trusted_proxy: reverse proxy whose X-Forwarded-For is believed */
     char intake_zmq[128];        /* intake.zmq_bind: native ROUTER intake */
     char classifier_bind[128];   /* classifier.bind: PULL for CaseReported */
     char classifier_model[256];  /* classifier.model: text model file */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util.h"
 
 struct yx_http {
     struct MHD_Daemon *daemon;   /* the server */
@@ -208,4 +209,43 @@ const char *
 yx_http_query (const yx_http_req_t *req, const char *name)
 {
     return MHD_lookup_connection_value (req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* The peer's socket address as 16 bytes. 0/-1. */
+static int
+s_peer_addr (struct MHD_Connection *conn, uint8_t out[16])
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET) {
+        memset (out, 0, 10);
+        out[10] = out[11] = 0xff;
+        memcpy (out + 12, &((const struct sockaddr_in *) sa)->sin_addr, 4);
+        return 0;
+    }
+    if (sa && sa->sa_family == AF_INET6) {
+        memcpy (out, &((const struct sockaddr_in6 *) sa)->sin6_addr, 16);
+        return 0;
+    }
+    return -1;
+}
+
+int
+yx_http_client_addr (const yx_http_req_t *req, const char *trusted_proxy, uint8_t out[16])
+{
+    if (s_peer_addr (req->conn, out))
+        return -1;
+    uint8_t proxy[16];
+    if (!trusted_proxy || !*trusted_proxy || yx_ip_parse (trusted_proxy, strlen (trusted_proxy), proxy)
+        || memcmp (proxy, out, 16) != 0)
+        return 0;
+    const char *xff = yx_http_header (req, "X-Forwarded-For");
+    if (!xff)
+        return 0;
+    const char *last = strrchr (xff, ',');
+    last = last ? last + 1 : xff;
+    uint8_t client[16];
+    if (yx_ip_parse (last, strlen (last), client) == 0)
+        memcpy (out, client, 16);
+    return 0;
 }

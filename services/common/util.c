@@ -1,6 +1,7 @@
-/* util.c — clocks, time formats, ids and UTF-8 checks. */
+/* util.c — clocks, time formats, ids, UTF-8 checks and address literals. */
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,4 +200,26 @@ yx_case_id_district (const char *id, char district[8])
     memcpy (district, id, 6);
     district[6] = 0;
     return 0;
+}
+
+int
+yx_ip_parse (const char *s, size_t len, uint8_t out[16])
+{
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    char buf[INET6_ADDRSTRLEN];
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy (buf, s, len);
+    buf[len] = '\0';
+    struct in_addr v4;
+    if (inet_pton (AF_INET, buf, &v4) == 1) {
+        memset (out, 0, 10);
+        out[10] = out[11] = 0xff;
+        memcpy (out + 12, &v4, 4);
+        return 0;
+    }
+    return inet_pton (AF_INET6, buf, out) == 1 ? 0 : -1;
 }

@@ -450,6 +450,22 @@ s_post_request (const yx_intake_t *in, const yx_http_req_t *req, yx_http_resp_t 
                   "service_requests", "request");
 }
 
+/* Reads need no key, so they are limited per client address: true (and a 429 with
+ * Retry-After in resp) when this one is over intake.public_rate_per_s. */
+static bool
+s_public_limited (const yx_intake_t *in, const yx_http_req_t *req, yx_http_resp_t *resp, yx_o311_fmt_t fmt)
+{
+    uint8_t addr[16];
+    if (yx_http_client_addr (req, in->cfg->trusted_proxy, addr))
+        return false;
+    int wait = yx_ratelimit_take_addr (in->limits, addr, yx_mono_ms ());
+    if (!wait)
+        return false;
+    yx_o311_error (resp, fmt, 429, "too many requests from this address; retry after %d seconds", wait);
+    resp->retry_after = wait;
+    return true;
+}
+
 void
 yx_open311_http (const yx_intake_t *in, const yx_http_req_t *req, yx_http_resp_t *resp)
 {
@@ -475,6 +491,8 @@ yx_open311_http (const yx_intake_t *in, const yx_http_req_t *req, yx_http_resp_t
         yx_o311_error (resp, fmt, 404, "no such resource");
         return;
     }
+    if (get && s_public_limited (in, req, resp, fmt))
+        return;
     if (!arg && strcmp (base, "discovery") == 0) {
         s_discovery (in, req, resp, fmt);
         return;

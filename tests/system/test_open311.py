@@ -375,3 +375,32 @@ def test_get_requests_filters_and_pages(yx):
     errors(get(yx, "requests.json", jurisdiction_id="sfgov.org"), 404)
     errors(get(yx, "requests.json", service_request_id=",".join([sewage[0]] * 101)), 400)
     assert "13800135678" not in get(yx, "requests.json").text
+
+
+def test_public_reads_are_limited_per_client_address(make_system):
+    """Reads need no key, so intake limits them per client address (429 with Retry-After,
+    in the specification's error format); behind the trusted proxy, the address it
+    appends to X-Forwarded-For is the client, and what the client wrote there itself is not."""
+    yx = make_system(settings={"intake.public_rate_per_s": 1, "intake.public_rate_burst": 3,
+                               "intake.trusted_proxy": "127.0.0.1"}, services=["intake"])
+
+    def burst(path, xff=None):
+        headers = {"X-Forwarded-For": xff} if xff else {}
+        return [requests.get(yx.url(O + path), headers=headers, timeout=10) for _ in range(6)]
+
+    first = burst("services.json", "203.0.113.7")
+    codes = [r.status_code for r in first]
+    assert codes[:3] == [200, 200, 200] and 429 in codes[3:], codes
+    limited = next(r for r in first if r.status_code == 429)
+    assert "retry after" in errors(limited, 429)
+    assert int(limited.headers["Retry-After"]) >= 1
+    # the client's own claim to the left of the proxy's entry changes nothing
+    again = burst("discovery.xml", "198.51.100.99, 203.0.113.7")
+    assert 429 in [r.status_code for r in again]
+    errors(next(r for r in again if r.status_code == 429), 429)
+    # another client behind the proxy, and the proxy itself, have buckets of their own
+    assert [r.status_code for r in burst("services.json", "203.0.113.7, 198.51.100.9")][:3] == [200] * 3
+    assert [r.status_code for r in burst("services.json")][:3] == [200] * 3
+    # keyed requests are limited per key, not per address
+    data = {"api_key": KEY, "service_code": "0102", "description": "井盖冒污水", **HERE}
+    assert post(yx, "requests.json", data, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 200

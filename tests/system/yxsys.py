@@ -99,6 +99,7 @@ class System:
             "sweep.interval_ms": 200,
             "classifier.duplicate_radius_m": 0,      # tests report the same place often; test_duplicates turns it on
             "sweep.stale_ms": 500,
+            "intake.public_rate_per_s": 0,           # every test reads from 127.0.0.1; one test limits it
         }
         self.settings.update(settings or {})
         self.extra_cfg = extra_cfg

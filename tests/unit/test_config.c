@@ -100,6 +100,10 @@ test_errors_name_file_line_key (void **state)
     assert_non_null (strstr (e, ":12: api_keys.role:"));
     e = s_error_for ("\"08:30-12:00\"", "\"18:00-08:30\"");
     assert_non_null (strstr (e, "calendar.work_hours"));
+    e = s_error_for ("port = 6399; };", "port = 6399; };\nlog = { level = \"loud\"; };");
+    assert_non_null (strstr (e, ":2: log.level: \"loud\" is not debug, info, warn or error"));
+    e = s_error_for ("port = 6399; };", "port = 6399; };\nintake = { trusted_proxy = \"10.0.0.300\"; };");
+    assert_non_null (strstr (e, ":2: intake.trusted_proxy: \"10.0.0.300\" is not an IPv4 or IPv6 address"));
     e = s_error_for ("redis = {", "redis = {{");
     assert_non_null (strstr (e, ":1: syntax:"));
 }
