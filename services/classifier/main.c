@@ -22,6 +22,34 @@ s_sweep_one (void *arg, const char *district, const char *member)
     return yx_classifier_register (arg, member);
 }
 
+/* The text model cfg names into *model (NULL when none is configured). 0, or -1
+ * with err. */
+static int
+s_model_load (const yx_config_t *cfg, yx_textmodel_t **model, char *err, size_t errlen)
+{
+    *model = NULL;
+    if (!*cfg->classifier_model)
+        return 0;
+    char path[800], why[512];
+    snprintf (path, sizeof path, "%s%s%s", cfg->classifier_model[0] == '/' ? "" : cfg->dir,
+              cfg->classifier_model[0] == '/' ? "" : "/", cfg->classifier_model);
+    *model = yx_textmodel_load (path, why, sizeof why);
+    if (!*model)
+        snprintf (err, errlen, "classifier.model: %s", why);
+    return *model ? 0 : -1;
+}
+
+/* Reload check: the model of the new configuration loads. */
+static int
+s_check (const yx_config_t *cfg, char *err, size_t errlen)
+{
+    yx_textmodel_t *model;
+    if (s_model_load (cfg, &model, err, errlen))
+        return -1;
+    yx_textmodel_destroy (&model);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -29,24 +57,20 @@ main (int argc, char **argv)
     yx_config_t *cfg = yx_service_start ("classifier", argc, argv, &code);
     if (!cfg)
         return code;
+    yx_service_set_check (s_check);
     yx_classifier_t self = { .cfg = cfg };
-    if (*cfg->classifier_model) {
-        char path[800], err[512];
-        snprintf (path, sizeof path, "%s%s%s", cfg->classifier_model[0] == '/' ? "" : cfg->dir,
-                  cfg->classifier_model[0] == '/' ? "" : "/", cfg->classifier_model);
-        self.model = yx_textmodel_load (path, err, sizeof err);
-        if (!self.model) {
-            fprintf (stderr, "classifier: config error: classifier.model: %s\n", err);
-            yx_config_destroy (&cfg);
-            return 2;
-        }
+    char err[600];
+    if (s_model_load (cfg, &self.model, err, sizeof err)) {
+        fprintf (stderr, "classifier: config error: %s\n", err);
+        yx_config_destroy (&cfg);
+        return yx_service_end (2);
     }
     self.store = yx_store_new (cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     void *in = yx_bus_socket (ZMQ_PULL, cfg->classifier_bind, 1);
     self.to_dispatcher = yx_bus_socket (ZMQ_PUSH, cfg->dispatcher_bind, 0);
     if (!in || !self.to_dispatcher) {
         yx_config_destroy (&cfg);
-        return 1;
+        return yx_service_end (1);
     }
     yx_health_t *health = yx_health_start (cfg, "127.0.0.1", cfg->classifier_health_port, "classifier");
     int rc = 0;
@@ -83,5 +107,5 @@ main (int argc, char **argv)
     yx_textmodel_destroy (&self.model);
     yx_config_destroy (&cfg);
     yx_info ("stopped", NULL);
-    return rc;
+    return yx_service_end (rc);
 }

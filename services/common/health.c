@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "service.h"
 #include "store.h"
 
 struct yx_health {
@@ -21,7 +22,7 @@ s_handle (yx_http_req_t *req, yx_http_resp_t *resp, void *arg)
 {
     yx_health_t *self = arg;
     if (strcmp (req->url, "/healthz") == 0) {
-        yx_http_json (resp, 200, json_pack ("{s:s, s:s}", "status", "ok", "service", self->service));
+        yx_http_json (resp, 200, yx_service_health (self->service));
         return;
     }
     if (strcmp (req->url, "/readyz") == 0) {

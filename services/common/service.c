@@ -1,19 +1,145 @@
-/* service.c — start-up and signal handling shared by every process. */
+/* service.c — start-up, signals, reload and restart shared by every process.
+ *
+ * The reload watcher is a thread that waits for SIGHUP (blocked in every other
+ * thread) for up to a second at a time and then reads the city's configuration
+ * generation (yx:{CITY}:config, field generation). A SIGHUP, or a generation other
+ * than the one this process started with, makes it load the configuration again:
+ *
+ *   on SIGHUP or new generation:
+ *       load FILE with the same overrides, run the service's check
+ *       invalid -> log reload_failed with FILE:LINE: KEY; keep running as before
+ *       valid   -> log reloading; restart = 1; SIGTERM to the main thread
+ *   main loop ends as on SIGTERM; yx_service_end -> execv (same argv, same pid)
+ */
 #include "service.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "store.h"
 
 volatile sig_atomic_t yx_stopping = 0;
+
+static struct {
+    char name[32];                 /* service name */
+    char **argv;                   /* the command line, for the re-exec */
+    const char *path;              /* configuration file */
+    char **overrides;              /* -s values, NULL-terminated */
+    yx_service_check_fn check;     /* the service's own check, or NULL */
+    char host[256];                /* Redis host */
+    int port;                      /* Redis port */
+    char password[128];            /* Redis password */
+    int timeout_ms;                /* Redis timeout */
+    char key[64];                  /* yx:{CITY}:config */
+    _Atomic long long generation;  /* generation running; -1 until Redis answered */
+    pthread_t main_thread;         /* gets SIGTERM when a reload is decided */
+    pthread_t watcher;             /* the reload watcher */
+    bool watching;                 /* the watcher was started */
+    atomic_bool quit;              /* tells the watcher to end */
+    atomic_bool restart;           /* a reload was decided: re-exec at the end */
+} s_svc = { .generation = -1 };
 
 static void
 s_on_signal (int sig)
 {
     (void) sig;
     yx_stopping = 1;
+}
+
+/* The generation in Redis: 0 when never set, -1 when Redis failed. */
+static long long
+s_read_generation (yx_store_t *store, const char *key)
+{
+    redisReply *r = yx_store_cmd (store, "HGET %s generation", key);
+    long long gen = -1;
+    if (r && r->type == REDIS_REPLY_NIL)
+        gen = 0;
+    else
+    if (r && r->type == REDIS_REPLY_STRING)
+        gen = strtoll (r->str, NULL, 10);
+    if (r)
+        freeReplyObject (r);
+    return gen;
+}
+
+int
+yx_service_check_config (char *err, size_t errlen)
+{
+    yx_config_t *cfg = yx_config_load (s_svc.path, s_svc.overrides, err, errlen);
+    if (!cfg)
+        return -1;
+    int rc = s_svc.check ? s_svc.check (cfg, err, errlen) : 0;
+    yx_config_destroy (&cfg);
+    return rc;
+}
+
+/* Checks the configuration again; when valid, decides the restart. true if decided. */
+static bool
+s_try_reload (const char *trigger, long long gen)
+{
+    char err[1024], quoted[1100];
+    if (yx_service_check_config (err, sizeof err)) {
+        yx_error ("reload_failed", "trigger=%s generation=%lld error=%s", trigger, gen,
+                  yx_log_value (err, quoted, sizeof quoted));
+        return false;
+    }
+    yx_info ("reloading", "trigger=%s generation=%lld", trigger, gen);
+    atomic_store (&s_svc.restart, true);
+    yx_stopping = 1;
+    pthread_kill (s_svc.main_thread, SIGTERM);   /* wakes the main loop out of its poll */
+    return true;
+}
+
+/* The watcher thread (see the top of the file). */
+static void *
+s_watch (void *arg)
+{
+    (void) arg;
+    yx_store_t *store = yx_store_new (s_svc.host, s_svc.port, s_svc.password, s_svc.timeout_ms);
+    atomic_store (&s_svc.generation, store ? s_read_generation (store, s_svc.key) : -1);
+    sigset_t hup;
+    sigemptyset (&hup);
+    sigaddset (&hup, SIGHUP);
+    while (!atomic_load (&s_svc.quit)) {
+        struct timespec second = { 1, 0 };
+        int sig = sigtimedwait (&hup, NULL, &second);
+        if (atomic_load (&s_svc.quit))
+            break;
+        long long gen = store ? s_read_generation (store, s_svc.key) : -1;
+        long long mine = atomic_load (&s_svc.generation);
+        if (gen >= 0 && mine < 0)   /* Redis was down at start: what it says now is ours */
+            atomic_store (&s_svc.generation, mine = gen);
+        bool newer = gen >= 0 && gen != mine;
+        if (sig != SIGHUP && !newer)
+            continue;
+        if (s_try_reload (sig == SIGHUP ? "signal" : "generation", newer ? gen : mine))
+            break;
+        if (newer)                  /* invalid here: do not try this generation again */
+            atomic_store (&s_svc.generation, gen);
+    }
+    yx_store_destroy (&store);
+    return NULL;
+}
+
+/* Starts the watcher with cfg's Redis settings. */
+static void
+s_watch_start (const yx_config_t *cfg)
+{
+    snprintf (s_svc.host, sizeof s_svc.host, "%s", cfg->redis_host);
+    snprintf (s_svc.password, sizeof s_svc.password, "%s", cfg->redis_password);
+    s_svc.port = cfg->redis_port;
+    s_svc.timeout_ms = cfg->redis_timeout_ms;
+    yx_key (s_svc.key, sizeof s_svc.key, cfg->city_code, "config");
+    s_svc.main_thread = pthread_self ();
+    s_svc.watching = pthread_create (&s_svc.watcher, NULL, s_watch, NULL) == 0;
 }
 
 yx_config_t *
@@ -24,6 +150,8 @@ yx_service_start (const char *name, int argc, char **argv, int *exit_code)
     int nover = 0, check = 0;
     const char *print = NULL;
     *exit_code = 2;
+    if (!overrides)
+        return NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "-c") == 0 && i + 1 < argc)
             path = argv[++i];
@@ -52,27 +180,90 @@ yx_service_start (const char *name, int argc, char **argv, int *exit_code)
     }
     char err[1024];
     yx_config_t *cfg = yx_config_load (path, overrides, err, sizeof err);
-    free (overrides);
-    if (!cfg) {
-        fprintf (stderr, "%s: config error: %s\n", name, err);
-        return NULL;
-    }
-    if (print) {
-        *exit_code = yx_config_print_value (cfg, print) == 0 ? 0 : 2;
-        if (*exit_code)
-            fprintf (stderr, "%s: no setting named %s\n", name, print);
+    if (!cfg || print || check) {
+        free (overrides);
+        if (!cfg)
+            fprintf (stderr, "%s: config error: %s\n", name, err);
+        else
+        if (print) {
+            *exit_code = yx_config_print_value (cfg, print) == 0 ? 0 : 2;
+            if (*exit_code)
+                fprintf (stderr, "%s: no setting named %s\n", name, print);
+        }
+        else {
+            printf ("%s: %s is valid\n", name, path);
+            *exit_code = 0;
+        }
         yx_config_destroy (&cfg);
         return NULL;
     }
-    if (check) {
-        printf ("%s: %s is valid\n", name, path);
-        yx_config_destroy (&cfg);
-        *exit_code = 0;
-        return NULL;
-    }
+    snprintf (s_svc.name, sizeof s_svc.name, "%s", name);
+    s_svc.argv = argv;
+    s_svc.path = path;
+    s_svc.overrides = overrides;
     yx_log_init (name, (yx_log_level_t) yx_log_level_parse (cfg->log_level));
+    sigset_t hup;               /* only the watcher takes SIGHUP: block it before any thread starts */
+    sigemptyset (&hup);
+    sigaddset (&hup, SIGHUP);
+    pthread_sigmask (SIG_BLOCK, &hup, NULL);
     yx_service_catch_signals ();
+    s_watch_start (cfg);
     return cfg;
+}
+
+void
+yx_service_set_check (yx_service_check_fn check)
+{
+    s_svc.check = check;
+}
+
+long long
+yx_service_request_reload (const yx_config_t *cfg, const char *by)
+{
+    yx_store_t *store = yx_store_new (cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    char key[64];
+    yx_key (key, sizeof key, cfg->city_code, "config");
+    redisReply *r = store ? yx_store_cmd (store, "HINCRBY %s generation 1", key) : NULL;
+    long long gen = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r)
+        freeReplyObject (r);
+    if (gen > 0) {
+        r = yx_store_cmd (store, "HSET %s requested_by %s requested_at_ms %lld", key, by,
+                          (long long) time (NULL) * 1000);
+        if (r)
+            freeReplyObject (r);
+    }
+    yx_store_destroy (&store);
+    return gen;
+}
+
+json_t *
+yx_service_health (const char *service)
+{
+    return json_pack ("{s:s, s:s, s:I, s:I}", "status", "ok", "service", service, "pid", (json_int_t) getpid (),
+                      "config_generation", (json_int_t) atomic_load (&s_svc.generation));
+}
+
+int
+yx_service_end (int rc)
+{
+    if (s_svc.watching) {
+        atomic_store (&s_svc.quit, true);
+        pthread_kill (s_svc.watcher, SIGHUP);
+        pthread_join (s_svc.watcher, NULL);
+        s_svc.watching = false;
+    }
+    if (atomic_load (&s_svc.restart) && rc == 0) {
+        yx_info ("restarting", "reason=reload");
+        fflush (NULL);
+        free (s_svc.overrides);
+        execv ("/proc/self/exe", s_svc.argv);
+        yx_error ("restart_failed", "errno=%d", errno);
+        return 1;
+    }
+    free (s_svc.overrides);
+    s_svc.overrides = NULL;
+    return rc;
 }
 
 void

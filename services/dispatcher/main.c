@@ -62,7 +62,7 @@ main (int argc, char **argv)
     d.events = yx_bus_socket (ZMQ_PUB, cfg->dispatcher_events, 1);
     if (!in || !router || !d.events) {
         yx_config_destroy (&cfg);
-        return 1;
+        return yx_service_end (1);
     }
     yx_health_t *health = yx_health_start (cfg, "127.0.0.1", cfg->dispatcher_health_port, "dispatcher");
     int rc = 0;
@@ -110,5 +110,5 @@ main (int argc, char **argv)
     yx_store_destroy (&d.store);
     yx_config_destroy (&cfg);
     yx_info ("stopped", NULL);
-    return rc;
+    return yx_service_end (rc);
 }

@@ -7,6 +7,7 @@
  *   POST /v1/cases/{id}/actions           act (actions.c)
  *   GET  /v1/departments/{id}/inbox       a department's assignments
  *   GET  /v1/deadletters, POST /v1/deadletters/actions   (deadletters.c)
+ *   POST /v1/admin/reload                 check the configuration, reload every service
  *   GET/POST /open311/v2/…                Open311 GeoReport v2 (open311*.c) */
 #include "intake.h"
 
@@ -20,6 +21,7 @@
 #include "open311.h"
 #include "ratelimit.h"
 #include "log.h"
+#include "service.h"
 #include "util.h"
 
 json_t *
@@ -106,12 +108,40 @@ static void
 s_health (const yx_intake_t *in, const yx_http_req_t *req, yx_http_resp_t *resp)
 {
     if (strcmp (req->url, "/healthz") == 0) {
-        yx_http_json (resp, 200, json_pack ("{s:s}", "status", "ok"));
+        yx_http_json (resp, 200, yx_service_health ("intake"));
         return;
     }
     bool redis = yx_store_ping (yx_intake_conn (in)->store);
     yx_http_json (resp, redis ? 200 : 503,
                   json_pack ("{s:s, s:b}", "status", redis ? "ready" : "unavailable", "redis", redis));
+}
+
+/* POST /v1/admin/reload: checks the configuration file as every service will load it,
+ * then bumps the city's configuration generation, which each service watches. */
+static void
+s_reload (const yx_intake_t *in, const yx_caller_t *caller, const yx_http_req_t *req, yx_http_resp_t *resp)
+{
+    if (strcmp (req->method, "POST") != 0) {
+        yx_http_error (resp, 405, "method_not_allowed", "use POST", NULL);
+        return;
+    }
+    if (caller->role != YX_ROLE_ADMIN) {
+        yx_http_error (resp, 403, "forbidden_role", "only admin keys may reload the configuration", NULL);
+        return;
+    }
+    char err[1024];
+    if (yx_service_check_config (err, sizeof err)) {
+        yx_http_error (resp, 422, "config_invalid", err, NULL);
+        return;
+    }
+    long long gen = yx_service_request_reload (in->cfg, caller->key->name);
+    if (gen < 0) {
+        yx_http_error (resp, 503, "unavailable", "the case store is unavailable", NULL);
+        resp->retry_after = 1;
+        return;
+    }
+    yx_info ("reload_requested", "generation=%lld key=%s", gen, caller->key->name);
+    yx_http_json (resp, 202, json_pack ("{s:I, s:s}", "generation", (json_int_t) gen, "config", in->cfg->path));
 }
 
 void
@@ -153,6 +183,10 @@ yx_intake_http (yx_http_req_t *req, yx_http_resp_t *resp, void *arg)
             yx_list_cases (in, &caller, req, resp);
         else
             yx_http_error (resp, 405, "method_not_allowed", "use GET or POST", NULL);
+        return;
+    }
+    if (strcmp (url, "/v1/admin/reload") == 0) {
+        s_reload (in, &caller, req, resp);
         return;
     }
     if (strncmp (url, "/v1/deadletters", 15) == 0) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "service.h"
 #include "util.h"
 
 #define S_CACHE_MS 2000        /* how long a computed answer is reused */
@@ -291,7 +292,7 @@ static void
 s_health (const yx_metrics_t *mx, const char *url, yx_http_resp_t *resp)
 {
     if (strcmp (url, "/healthz") == 0) {
-        s_json (resp, 200, json_pack ("{s:s, s:s}", "status", "ok", "service", "metrics"));
+        s_json (resp, 200, yx_service_health ("metrics"));
         return;
     }
     bool redis = s_conn (mx) && yx_store_ping (s_conn (mx));

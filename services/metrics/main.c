@@ -15,6 +15,19 @@
 #define S_HTTP_THREADS 4     /* request threads */
 #define S_MAX_BODY 4096      /* the service takes no bodies; anything larger is 413 */
 
+/* Reload check: the map geometry of the new configuration loads. */
+static int
+s_check (const yx_config_t *cfg, char *err, size_t errlen)
+{
+    yx_metrics_t mx = { .cfg = cfg };
+    int rc = yx_web_load_geo (&mx);
+    if (rc)
+        snprintf (err, errlen, "geo: cannot read %s or %s", cfg->geo_grids, cfg->geo_streets);
+    json_decref (mx.grids);
+    json_decref (mx.streets);
+    return rc ? -1 : 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -23,9 +36,10 @@ main (int argc, char **argv)
     if (!cfg)
         return code;
     yx_mirror_t mirror;
+    yx_service_set_check (s_check);
     if (yx_mirror_init (&mirror, cfg)) {
         yx_config_destroy (&cfg);
-        return 1;
+        return yx_service_end (1);
     }
     yx_metrics_t mx = { cfg, &mirror, yx_now_ms (), NULL, NULL };
     if (yx_web_load_geo (&mx)) {
@@ -33,7 +47,7 @@ main (int argc, char **argv)
         json_decref (mx.grids);
         yx_mirror_destroy (&mirror);
         yx_config_destroy (&cfg);
-        return 2;
+        return yx_service_end (2);
     }
     yx_store_t *store = yx_store_new (cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     yx_http_t *http = store ? yx_http_start (cfg->metrics_bind, cfg->metrics_port, S_HTTP_THREADS, S_MAX_BODY,
@@ -57,5 +71,5 @@ main (int argc, char **argv)
     yx_config_destroy (&cfg);
     if (rc == 0)
         yx_info ("stopped", NULL);
-    return rc;
+    return yx_service_end (rc);
 }

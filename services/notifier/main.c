@@ -144,6 +144,17 @@ s_run (yx_config_t *cfg, yx_nt_rules_t *rules)
     return rc;
 }
 
+/* Reload check: the delivery rules of the new configuration load. */
+static int
+s_check (const yx_config_t *cfg, char *err, size_t errlen)
+{
+    yx_nt_rules_t *rules = yx_nt_rules_load (cfg, cfg->path, err, errlen);
+    if (!rules)
+        return -1;
+    yx_nt_rules_destroy (&rules);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -151,6 +162,7 @@ main (int argc, char **argv)
     yx_config_t *cfg = yx_service_start ("notifier", argc, argv, &code);
     if (!cfg)
         return code;
+    yx_service_set_check (s_check);
     char err[1024];
     yx_nt_rules_t *rules = yx_nt_rules_load (cfg, cfg->path, err, sizeof err);
     if (!rules)
@@ -163,5 +175,5 @@ main (int argc, char **argv)
     yx_config_destroy (&cfg);
     if (!check && code != 2)
         yx_info ("stopped", "code=%d", code);
-    return code;
+    return yx_service_end (code);
 }

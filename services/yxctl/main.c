@@ -14,9 +14,11 @@
  *   import FILE [--format csv|jsonl] [--source S]   bulk hotline tickets, resumable
  *   deadletters [--district D] [--redeliver ID|all] [--discard ID]
  *   stats [--since T] [--until T] [--by district|street|community|department] [--area CODE]
+ *   reload                        check the configuration and reload every service (admin)
  *
  * The URL defaults to $YX_URL or the configured intake address; the key to $YX_KEY,
- * else a demo key (demo-hotline-key to report, demo-operator-key otherwise). */
+ * else a demo key (demo-hotline-key to report, demo-admin-key to reload,
+ * demo-operator-key otherwise). */
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -326,7 +328,7 @@ s_usage (void)
 {
     fprintf (stderr,
              "usage: yxctl [--url URL] [--key KEY] [-c CONFIG] [--json] COMMAND [ARGS]\n"
-             "commands: report, show, list, act, inbox, board, tail, classify, import, deadletters, stats\n");
+             "commands: report, show, list, act, inbox, board, tail, classify, import, deadletters, stats, reload\n");
 }
 
 int
@@ -381,7 +383,9 @@ main (int argc, char **argv)
     if (!ctl.key)
         ctl.key = getenv ("YX_KEY");
     if (!ctl.key)
-        ctl.key = strcmp (cmd, "report") == 0 || strcmp (cmd, "import") == 0 ? "demo-hotline-key" : "demo-operator-key";
+        ctl.key = strcmp (cmd, "report") == 0 || strcmp (cmd, "import") == 0 ? "demo-hotline-key"
+                  : strcmp (cmd, "reload") == 0                              ? "demo-admin-key"
+                                                                             : "demo-operator-key";
     yx_service_catch_signals ();
     int rest = argc - i - 1;
     char **args = argv + i + 1;
@@ -418,6 +422,9 @@ main (int argc, char **argv)
     else
     if (strcmp (cmd, "deadletters") == 0)
         rc = s_cmd_deadletters (&ctl, rest, args);
+    else
+    if (strcmp (cmd, "reload") == 0)
+        rc = s_request (&ctl, "POST", "/v1/admin/reload", json_object (), 0);
     else
     if (strcmp (cmd, "import") == 0 && rest >= 1)
         rc = yxctl_import (&ctl, args[0], s_opt (rest, args, "--format"), s_opt (rest, args, "--source") ?: "hotline");
