@@ -41,10 +41,34 @@ yx_assignment_overdue (const json_t *a, int64_t now_ms)
 /* Filters of GET /v1/cases. */
 typedef struct {
     const char *state, *district, *street, *community, *grid, *department, *category, *grade, *q;
+    char phone[24];        /* the reporter's phone as bare digits, "" for any */
     bool overdue;          /* only cases with an overdue assignment */
     bool board;            /* only overdue or escalated cases (the command center's board) */
     int64_t since, until;  /* creation time range, 0 = open */
 } s_filter_t;
+
+/* The digits of a phone number as it is compared: separators dropped, a leading China
+ * country code (+86 / 0086) dropped from a mobile number. 0, or -1 when it has no
+ * digits, other characters than digits and + - ( ) . space, or more than 20 digits. */
+static int
+s_phone_digits (const char *text, char out[24])
+{
+    size_t n = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (n == 20)
+                return -1;
+            out[n++] = *p;
+        }
+        else
+        if (!strchr ("+-(). ", *p))
+            return -1;
+    }
+    out[n] = '\0';
+    size_t cc = n == 13 && strncmp (out, "86", 2) == 0 ? 2 : n == 15 && strncmp (out, "0086", 4) == 0 ? 4 : 0;
+    memmove (out, out + cc, n - cc + 1);
+    return n ? 0 : -1;
+}
 
 /* True when the case passes every filter. */
 static bool
@@ -66,6 +90,10 @@ s_matches (const s_filter_t *f, const yx_case_t *c, int64_t now)
         return false;
     if (f->q && !strstr (yx_doc_str (c->doc, "description"), f->q)
         && !strstr (yx_doc_str (c->doc, "title"), f->q))
+        return false;
+    char digits[24];
+    if (*f->phone && (s_phone_digits (yx_doc_path (c->doc, "reporter", "phone"), digits)
+                      || strcmp (digits, f->phone)))
         return false;
     if (f->department || f->overdue || f->board) {
         bool dept_ok = !f->department, over_ok = !f->overdue, board_ok = !f->board;
@@ -150,6 +178,15 @@ yx_list_cases (const yx_intake_t *in, const yx_caller_t *caller, const yx_http_r
     f.board = bd && strcmp (bd, "true") == 0;
     if (s_time_param (req, "since", &f.since, resp) || s_time_param (req, "until", &f.until, resp))
         return;
+    const char *phone = yx_http_query (req, "phone");
+    if (phone && caller->role == YX_ROLE_DEPARTMENT) {
+        yx_http_error (resp, 403, "forbidden", "department keys may not search by the reporter's phone", "phone");
+        return;
+    }
+    if (phone && s_phone_digits (phone, f.phone)) {
+        yx_http_error (resp, 422, "invalid_value", "phone must be a phone number: digits, with + - ( ) . or spaces", "phone");
+        return;
+    }
     int limit;
     if (yx_http_query_limit (req, 50, 500, &limit, resp))
         return;

@@ -165,3 +165,34 @@ def test_scopes_hide_cases_as_404_and_mask_phones(yx):
                        ("demo-hotline-key", "139****5678"), (f"demo-dept-{lead}", "139****5678")):
         got = yx.call("GET", f"/v1/cases/{cid}", key)
         assert got.status_code == 200 and got.json()["reporter"]["phone"] == phone, (key, got.text)
+
+
+def test_cases_by_reporter_phone(yx):
+    """A hotline agent looks up a caller's earlier cases by phone, written with or without
+    the country code and separators: operators see the phones, the reporting source sees
+    its own cases with phones masked; department keys may not search by phone."""
+    written = ["13912345678", "8613912345678", "008613912345678"]
+    mine = []
+    for phone in written:
+        r = yx.call("POST", "/v1/cases", "demo-hotline-key", body(reporter={"name": "李先生", "phone": phone}))
+        assert r.status_code == 201, r.text
+        mine.append(r.json()["id"])
+    other = yx.call("POST", "/v1/cases", "demo-hotline-key", body(reporter={"phone": "13800135678"}))
+    assert other.status_code == 201
+    yx.call("POST", "/v1/cases", "demo-app-key", body(source="app", reporter={"phone": "13912345678"}))
+
+    r = yx.call("GET", "/v1/cases?phone=%2B86%20139%201234%205678", "demo-operator-key")
+    assert r.status_code == 200, r.text
+    found = [c for c in r.json()["items"] if c["source"] == "hotline"]
+    assert sorted(c["id"] for c in found) == sorted(mine)
+    assert {c["reporter"]["phone"] for c in found} == set(written)           # operators see them
+
+    r = yx.call("GET", "/v1/cases?phone=%28139%29%201234-5678", "demo-hotline-key")
+    assert sorted(c["id"] for c in r.json()["items"]) == sorted(mine)      # its own source only
+    assert all("****" in c["reporter"]["phone"] for c in r.json()["items"])
+
+    error(yx.call("GET", "/v1/cases?phone=13912345678", "demo-dept-fz-water"), 403, "forbidden", "phone")
+    for bad in ("abc", "", "1" * 21, "139;1234"):
+        r = requests.get(yx.url("/v1/cases"), params={"phone": bad},
+                         headers={"Authorization": "Bearer demo-operator-key"}, timeout=10)
+        error(r, 422, "invalid_value", "phone")
