@@ -4,7 +4,7 @@
  *
  *   report TEXT [--title T] [--lat Y --lon X [--crs gcj02]] [--grid G] [--address A]
  *               [--category C] [--source S] [--ref R]
- *   show ID                       list [--state S] [--district D] [--department X]
+ *   show ID                       list [--state S] [--district D] [--department X] [--phone P]
  *                                      [--category C] [--overdue] [--limit N] [--q TEXT]
  *   act ID ACTION [name=value …]  (values that parse as JSON are sent as JSON)
  *   inbox DEPT [--state pending|accepted|overdue] [--follow]
@@ -125,7 +125,8 @@ static int
 s_cmd_list (const yxctl_t *ctl, int argc, char **argv, const char *extra)
 {
     char path[1024] = "/v1/cases?";
-    const char *names[] = { "state", "district", "street", "department", "category", "limit", "q", "grade" };
+    const char *names[] = { "state", "district", "street", "community", "grid", "department", "category",
+                            "limit", "q", "grade", "phone", "since", "until" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char opt[32];
         snprintf (opt, sizeof opt, "--%s", names[i]);

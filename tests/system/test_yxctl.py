@@ -104,3 +104,20 @@ def test_stats_scorecard(yx):
     assert doc["group_by"] == "district" and doc["totals"]["cases"] >= 1
     bad = yxctl(yx, "stats", "--since", "yesterday")
     assert bad.returncode == 1
+
+
+def test_list_filters_including_phone(yx):
+    ids = []
+    for phone in ("13912345678", "13800135678"):
+        r = yx.call("POST", "/v1/cases", "demo-hotline-key",
+                    {"source": "hotline", "description": SEWAGE, "location": {"grid": "350102001001001"},
+                     "reporter": {"phone": phone}})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    out = yxctl(yx, "--json", "list", "--phone", "139 1234 5678")
+    assert out.returncode == 0, out.stderr
+    assert [c["id"] for c in json.loads(out.stdout)["items"]] == [ids[0]]
+    out = yxctl(yx, "--json", "list", "--grid", "350102001001001", "--community", "350102001001")
+    assert sorted(c["id"] for c in json.loads(out.stdout)["items"]) == sorted(ids)
+    out = yxctl(yx, "list", "--phone", "x", key="demo-operator-key")
+    assert out.returncode == 1 and "422 invalid_value" in out.stderr and "phone" in out.stderr
