@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "service.h"
 #include "util.h"
 
 struct yx_http {
@@ -116,18 +118,28 @@ yx_http_start (const char *bind, int port, int threads, size_t max_body,
         free (self);
         return NULL;
     }
-    struct MHD_OptionItem opts[] = {
-        { MHD_OPTION_SOCK_ADDR, 0, &sa },
-        { MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL },
-        { MHD_OPTION_CONNECTION_LIMIT, 1000, NULL },
-        { MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL },
-        { threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL },
-        { MHD_OPTION_END, 0, NULL },
-    };
-    self->daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-                                     (uint16_t) port, NULL, NULL, s_access, self, MHD_OPTION_ARRAY, opts,
-                                     MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
+    /* the socket this process listened on before a reload restart, if it is this one */
+    int inherited = yx_service_take_listener ((const struct sockaddr *) &sa, sizeof sa);
+    struct MHD_OptionItem opts[6];
+    int n = 0;
+    if (inherited >= 0)
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_LISTEN_SOCKET, inherited, NULL };
+    else {
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_SOCK_ADDR, 0, &sa };
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL };
+    }
+    opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL };
+    opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_LIMIT, 1000, NULL };
+    if (threads > 1)
+        opts[n++] = (struct MHD_OptionItem) { MHD_OPTION_THREAD_POOL_SIZE, threads, NULL };
+    opts[n] = (struct MHD_OptionItem) { MHD_OPTION_END, 0, NULL };
+    self->daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC
+                                     | MHD_USE_ERROR_LOG, (uint16_t) port, NULL, NULL, s_access, self,
+                                     MHD_OPTION_ARRAY, opts, MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,
+                                     MHD_OPTION_END);
     if (!self->daemon) {
+        if (inherited >= 0)
+            close (inherited);
         yx_error ("http_start_failed", "bind=%s port=%d", bind, port);
         free (self);
         return NULL;
@@ -140,7 +152,12 @@ yx_http_stop (yx_http_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    /* restarting for a reload: keep the listening socket open for the next image, so
+     * that connections wait in its backlog instead of being refused */
+    MHD_socket keep = yx_service_restarting () ? MHD_quiesce_daemon ((*self_p)->daemon) : MHD_INVALID_SOCKET;
     MHD_stop_daemon ((*self_p)->daemon);
+    if (keep != MHD_INVALID_SOCKET)
+        yx_service_keep_listener (keep);
     free (*self_p);
     *self_p = NULL;
 }

@@ -10,10 +10,17 @@
  *       invalid -> log reload_failed with FILE:LINE: KEY; keep running as before
  *       valid   -> log reloading; restart = 1; SIGTERM to the main thread
  *   main loop ends as on SIGTERM; yx_service_end -> execv (same argv, same pid)
+ *
+ * HTTP listening sockets survive the restart: the stopping image keeps them open
+ * (yx_service_keep_listener) and passes their numbers in YX_LISTEN_FDS; the new one
+ * takes them back (yx_service_take_listener). Connections made meanwhile wait in the
+ * socket's backlog instead of being refused.
  */
 #include "service.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -27,6 +34,9 @@
 #include "store.h"
 
 volatile sig_atomic_t yx_stopping = 0;
+
+#define S_MAX_LISTENERS 8   /* listening sockets handed over across a restart */
+#define S_CLAIM_TURNS 5     /* watcher turns (seconds) after which unclaimed ones are closed */
 
 static struct {
     char name[32];                 /* service name */
@@ -45,7 +55,12 @@ static struct {
     bool watching;                 /* the watcher was started */
     atomic_bool quit;              /* tells the watcher to end */
     atomic_bool restart;           /* a reload was decided: re-exec at the end */
-} s_svc = { .generation = -1 };
+    pthread_mutex_t listen_lock;   /* guards the two lists below */
+    int inherited[S_MAX_LISTENERS];/* sockets from the previous image; -1 once taken */
+    int ninherited;                /* entries in inherited */
+    int kept[S_MAX_LISTENERS];     /* sockets for the next image */
+    int nkept;                     /* entries in kept */
+} s_svc = { .generation = -1, .listen_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void
 s_on_signal (int sig)
@@ -98,6 +113,85 @@ s_try_reload (const char *trigger, long long gen)
     return true;
 }
 
+/* Sets or clears close-on-exec on fd. */
+static void
+s_cloexec (int fd, bool on)
+{
+    int flags = fcntl (fd, F_GETFD);
+    if (flags >= 0)
+        fcntl (fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
+}
+
+/* Takes the sockets named in YX_LISTEN_FDS that are listening sockets. */
+static void
+s_inherit_listeners (void)
+{
+    const char *env = getenv ("YX_LISTEN_FDS");
+    for (const char *p = env; p && *p && s_svc.ninherited < S_MAX_LISTENERS;) {
+        char *end;
+        long fd = strtol (p, &end, 10);
+        int listening = 0;
+        socklen_t len = sizeof listening;
+        if (end != p && fd > 2 && fd < 65536
+            && getsockopt ((int) fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) {
+            s_cloexec ((int) fd, true);
+            s_svc.inherited[s_svc.ninherited++] = (int) fd;
+        }
+        p = *end == ',' ? end + 1 : "";
+    }
+    unsetenv ("YX_LISTEN_FDS");
+}
+
+/* Closes the inherited sockets nobody took (the configuration moved them). */
+static void
+s_close_unclaimed (void)
+{
+    pthread_mutex_lock (&s_svc.listen_lock);
+    for (int i = 0; i < s_svc.ninherited; i++)
+        if (s_svc.inherited[i] >= 0) {
+            close (s_svc.inherited[i]);
+            s_svc.inherited[i] = -1;
+        }
+    pthread_mutex_unlock (&s_svc.listen_lock);
+}
+
+bool
+yx_service_restarting (void)
+{
+    return atomic_load (&s_svc.restart);
+}
+
+int
+yx_service_take_listener (const struct sockaddr *addr, socklen_t len)
+{
+    int taken = -1;
+    pthread_mutex_lock (&s_svc.listen_lock);
+    for (int i = 0; taken < 0 && i < s_svc.ninherited; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        if (s_svc.inherited[i] >= 0 && getsockname (s_svc.inherited[i], (struct sockaddr *) &ss, &sl) == 0
+            && sl == len && addr->sa_family == AF_INET && ss.ss_family == AF_INET
+            && ((const struct sockaddr_in *) addr)->sin_port == ((struct sockaddr_in *) &ss)->sin_port
+            && ((const struct sockaddr_in *) addr)->sin_addr.s_addr == ((struct sockaddr_in *) &ss)->sin_addr.s_addr) {
+            taken = s_svc.inherited[i];
+            s_svc.inherited[i] = -1;
+        }
+    }
+    pthread_mutex_unlock (&s_svc.listen_lock);
+    return taken;
+}
+
+void
+yx_service_keep_listener (int fd)
+{
+    pthread_mutex_lock (&s_svc.listen_lock);
+    if (yx_service_restarting () && s_svc.nkept < S_MAX_LISTENERS)
+        s_svc.kept[s_svc.nkept++] = fd;
+    else
+        close (fd);
+    pthread_mutex_unlock (&s_svc.listen_lock);
+}
+
 /* The watcher thread (see the top of the file). */
 static void *
 s_watch (void *arg)
@@ -108,9 +202,12 @@ s_watch (void *arg)
     sigset_t hup;
     sigemptyset (&hup);
     sigaddset (&hup, SIGHUP);
+    int turns = 0;
     while (!atomic_load (&s_svc.quit)) {
         struct timespec second = { 1, 0 };
         int sig = sigtimedwait (&hup, NULL, &second);
+        if (++turns == S_CLAIM_TURNS)
+            s_close_unclaimed ();   /* every server took its socket back by now */
         if (atomic_load (&s_svc.quit))
             break;
         long long gen = store ? s_read_generation (store, s_svc.key) : -1;
@@ -125,6 +222,7 @@ s_watch (void *arg)
         if (newer)                  /* invalid here: do not try this generation again */
             atomic_store (&s_svc.generation, gen);
     }
+    s_close_unclaimed ();
     yx_store_destroy (&store);
     return NULL;
 }
@@ -197,6 +295,7 @@ yx_service_start (const char *name, int argc, char **argv, int *exit_code)
         yx_config_destroy (&cfg);
         return NULL;
     }
+    s_inherit_listeners ();
     snprintf (s_svc.name, sizeof s_svc.name, "%s", name);
     s_svc.argv = argv;
     s_svc.path = path;
@@ -254,7 +353,14 @@ yx_service_end (int rc)
         s_svc.watching = false;
     }
     if (atomic_load (&s_svc.restart) && rc == 0) {
-        yx_info ("restarting", "reason=reload");
+        char fds[S_MAX_LISTENERS * 12] = "";
+        for (int i = 0; i < s_svc.nkept; i++) {
+            s_cloexec (s_svc.kept[i], false);
+            snprintf (fds + strlen (fds), sizeof fds - strlen (fds), "%s%d", i ? "," : "", s_svc.kept[i]);
+        }
+        if (*fds)
+            setenv ("YX_LISTEN_FDS", fds, 1);
+        yx_info ("restarting", "reason=reload listeners=%d", s_svc.nkept);
         fflush (NULL);
         free (s_svc.overrides);
         execv ("/proc/self/exe", s_svc.argv);

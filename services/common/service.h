@@ -11,7 +11,9 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "config.h"
 
@@ -45,6 +47,15 @@ json_t *yx_service_health (const char *service);
 /* Stops the watcher; when a reload was decided, executes this program again (does not
  * return unless that fails). Otherwise returns rc: `return yx_service_end (rc);`. */
 int yx_service_end (int rc);
+
+/* True once a reload restart was decided (the process is stopping to run again). */
+bool yx_service_restarting (void);
+/* A listening socket bound to addr that the previous image of this process handed over
+ * across a reload restart: the fd (now the caller's), or -1. Sockets nobody takes within
+ * five seconds of start are closed. */
+int yx_service_take_listener (const struct sockaddr *addr, socklen_t len);
+/* Hands a listening socket over to the next image (only while restarting). */
+void yx_service_keep_listener (int fd);
 
 /* Installs the SIGTERM/SIGINT handlers that set yx_stopping, and ignores SIGPIPE. */
 void yx_service_catch_signals (void);

@@ -6,7 +6,10 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
+import threading
+import time
 
 import requests
 
@@ -26,6 +29,28 @@ def health(s, svc):
     r = requests.get(url, timeout=2)
     assert r.status_code == 200, r.text
     return r.json()
+
+
+class ConnectProbe(threading.Thread):
+    """Opens a TCP connection to each port over and over, counting refusals."""
+
+    def __init__(self, ports):
+        super().__init__(daemon=True)
+        self.ports, self.connected, self.refused, self.done = ports, 0, 0, threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            for port in self.ports:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                    self.connected += 1
+                except ConnectionRefusedError:
+                    self.refused += 1
+            time.sleep(0.002)
+
+    def stop(self):
+        self.done.set()
+        self.join(10)
 
 
 def yxctl(s, *args):
@@ -88,12 +113,20 @@ def test_admin_reload_reaches_every_service(make_system):
     assert s.call("GET", "/v1/cases?limit=1", NEW_KEY).status_code == 401
 
     add_key(s, NEW_KEY)
+    # intake and metrics keep their listening sockets across the restart: connecting
+    # throughout the reload is never refused (connections wait in the backlog)
+    probe = ConnectProbe([s.ports["http"], s.ports["metrics"]])
+    probe.start()
     out = yxctl(s, "reload")                     # POST /v1/admin/reload with the demo admin key
     assert out.returncode == 0, out.stderr
     answer = json.loads(out.stdout)
     assert answer["generation"] == 1 and answer["config"] == s.cfg_path
 
     after = wait_for(lambda: on_generation(1), timeout=30, what="every service on generation 1")
+    probe.stop()
+    assert probe.connected > 20 and probe.refused == 0, (probe.connected, probe.refused)
+    for svc in ("intake", "metrics"):
+        assert "event=restarting reason=reload listeners=1" in s.log(svc), s.log(svc)[-2000:]
     assert {svc: h["pid"] for svc, h in after.items()} == {svc: h["pid"] for svc, h in before.items()}
     s.wait_ready()
     assert s.call("GET", "/v1/cases?limit=1", NEW_KEY).status_code == 200
