@@ -54,10 +54,10 @@ int
 main (int argc, char **argv)
 {
     int code;
+    yx_service_set_check (s_check);
     yx_config_t *cfg = yx_service_start ("classifier", argc, argv, &code);
     if (!cfg)
         return code;
-    yx_service_set_check (s_check);
     yx_classifier_t self = { .cfg = cfg };
     char err[600];
     if (s_model_load (cfg, &self.model, err, sizeof err)) {

@@ -288,6 +288,9 @@ yx_service_start (const char *name, int argc, char **argv, int *exit_code)
             if (*exit_code)
                 fprintf (stderr, "%s: no setting named %s\n", name, print);
         }
+        else
+        if (s_svc.check && s_svc.check (cfg, err, sizeof err))
+            fprintf (stderr, "%s: config error: %s\n", name, err);
         else {
             printf ("%s: %s is valid\n", name, path);
             *exit_code = 0;

@@ -28,8 +28,9 @@ extern volatile sig_atomic_t yx_stopping;
  * On success the reload watcher runs (see above); end main with yx_service_end. */
 yx_config_t *yx_service_start (const char *name, int argc, char **argv, int *exit_code);
 
-/* What a service loads beside the configuration (geometry, a model): checked on a
- * reload before the process restarts. 0, or -1 with the reason in err. */
+/* What a service loads beside the configuration (geometry, a model): checked by
+ * --check and on a reload before the process restarts; set it before
+ * yx_service_start. 0, or -1 with the reason in err. */
 typedef int (*yx_service_check_fn) (const yx_config_t *cfg, char *err, size_t errlen);
 void yx_service_set_check (yx_service_check_fn check);
 

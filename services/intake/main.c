@@ -42,10 +42,10 @@ int
 main (int argc, char **argv)
 {
     int code;
+    yx_service_set_check (s_check);
     yx_config_t *cfg = yx_service_start ("intake", argc, argv, &code);
     if (!cfg)
         return code;
-    yx_service_set_check (s_check);
     char err[600];
     yx_geo_t *geo = s_geo_load (cfg, err, sizeof err);
     if (!geo) {

@@ -32,11 +32,11 @@ int
 main (int argc, char **argv)
 {
     int code;
+    yx_service_set_check (s_check);
     yx_config_t *cfg = yx_service_start ("metrics", argc, argv, &code);
     if (!cfg)
         return code;
     yx_mirror_t mirror;
-    yx_service_set_check (s_check);
     if (yx_mirror_init (&mirror, cfg)) {
         yx_config_destroy (&cfg);
         return yx_service_end (1);

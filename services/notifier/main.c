@@ -70,21 +70,6 @@ s_turn (yx_notifier_t *engine, void *sub, zmq_pollitem_t *items, int cap, int64_
     yx_notifier_settle (engine);
 }
 
-/* Removes --check from argv (the notify section is checked here, after the common
- * configuration). Returns 1 if it was there. */
-static int
-s_take_check (int *argc, char **argv)
-{
-    int found = 0, k = 0;
-    for (int i = 0; i < *argc; i++)
-        if (strcmp (argv[i], "--check") == 0)
-            found = 1;
-        else
-            argv[k++] = argv[i];
-    *argc = k;
-    return found;
-}
-
 /* Runs the service until SIGTERM. 0, or 1 when its sockets cannot be set up. */
 static int
 s_run (yx_config_t *cfg, yx_nt_rules_t *rules)
@@ -158,22 +143,19 @@ s_check (const yx_config_t *cfg, char *err, size_t errlen)
 int
 main (int argc, char **argv)
 {
-    int check = s_take_check (&argc, argv), code;
+    int code;
+    yx_service_set_check (s_check);
     yx_config_t *cfg = yx_service_start ("notifier", argc, argv, &code);
     if (!cfg)
         return code;
-    yx_service_set_check (s_check);
     char err[1024];
     yx_nt_rules_t *rules = yx_nt_rules_load (cfg, cfg->path, err, sizeof err);
     if (!rules)
         fprintf (stderr, "notifier: config error: %s\n", err);
-    else
-    if (check)
-        printf ("notifier: %s is valid\n", cfg->path);
-    code = !rules ? 2 : check ? 0 : sodium_init () < 0 ? 1 : s_run (cfg, rules);
+    code = !rules ? 2 : sodium_init () < 0 ? 1 : s_run (cfg, rules);
     yx_nt_rules_destroy (&rules);
     yx_config_destroy (&cfg);
-    if (!check && code != 2)
+    if (code != 2)
         yx_info ("stopped", "code=%d", code);
     return yx_service_end (code);
 }

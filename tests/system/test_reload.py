@@ -178,3 +178,27 @@ def test_bad_file_is_refused_and_nothing_restarts(make_system):
     assert r.status_code == 201, r.text
     s.wait_state(r.json()["id"], "DISPATCHED")
     assert_stops_clean(s)
+
+
+def test_check_covers_what_each_service_loads(make_system):
+    """--check (systemd's ExecStartPre) checks what the service loads besides the file,
+    as a reload does: the classifier's model, the geometry of intake and metrics."""
+    good = make_system(start=False)
+    broken = make_system(start=False, city_files={"grids.geojson": '{"type": "FeatureCollection", "features": ['})
+
+    def check(s, svc, *settings):
+        cmd = [os.path.join(s.bin, f"yx-{svc}"), "-c", s.cfg_path] + s.overrides()
+        for kv in settings:
+            cmd += ["-s", kv]
+        return subprocess.run(cmd + ["--check"], capture_output=True, text=True, timeout=60)
+
+    for svc in SERVICES:
+        out = check(good, svc)
+        assert out.returncode == 0 and "is valid" in out.stdout, (svc, out.stderr)
+    out = check(good, "classifier", "classifier.model=missing.bin")
+    assert out.returncode == 2 and "classifier: config error: classifier.model: cannot open model" in out.stderr
+    for svc in ("intake", "metrics"):
+        out = check(broken, svc)
+        assert out.returncode == 2 and f"{svc}: config error: geo:" in out.stderr, out.stderr
+    for svc in ("classifier", "dispatcher", "notifier"):     # they do not read the geometry
+        assert check(broken, svc).returncode == 0
