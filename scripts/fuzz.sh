@@ -4,7 +4,7 @@
 # new inputs found go to build-fuzz/new-corpus/<name>/, not into the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_EACH=${FUZZ_SECONDS:-20}
+SECONDS_EACH=${FUZZ_SECONDS:-15}
 OUT=build-fuzz
 mkdir -p "$OUT/obj" "$OUT/gen"
 CC=clang
