@@ -39,7 +39,6 @@ volatile sig_atomic_t yx_stopping = 0;
 #define S_CLAIM_TURNS 5     /* watcher turns (seconds) after which unclaimed ones are closed */
 
 static struct {
-    char name[32];                 /* service name */
     char **argv;                   /* the command line, for the re-exec */
     const char *path;              /* configuration file */
     char **overrides;              /* -s values, NULL-terminated */
@@ -299,7 +298,6 @@ yx_service_start (const char *name, int argc, char **argv, int *exit_code)
         return NULL;
     }
     s_inherit_listeners ();
-    snprintf (s_svc.name, sizeof s_svc.name, "%s", name);
     s_svc.argv = argv;
     s_svc.path = path;
     s_svc.overrides = overrides;
