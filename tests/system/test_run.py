@@ -10,7 +10,7 @@ import requests
 
 from yxsys import ROOT, wait_for
 
-DEFAULT_PORTS = (8080, 9100, 6390)
+DEFAULT_PORTS = (8080, 9100, 6390, 8081, 8082, 8083)
 
 
 def _port_free(port):
@@ -45,6 +45,14 @@ def test_run_script_starts_everything_and_stops_clean(tmp_path, sig):
                                       headers={"Authorization": "Bearer demo-operator-key"}).json()["state"]
                  == "DISPATCHED", what="dispatched")
         assert requests.get("http://127.0.0.1:9100/metrics", timeout=5).status_code == 200
+        # an admin reload restarts every service in place; the script keeps them
+        r = requests.post("http://127.0.0.1:8080/v1/admin/reload", timeout=30,
+                          headers={"Authorization": "Bearer demo-admin-key"})
+        assert r.status_code == 202, r.text
+        wait_for(lambda: all(requests.get(url, timeout=2).json()["config_generation"] == 1
+                             for url in ("http://127.0.0.1:8080/healthz", "http://127.0.0.1:9100/healthz",
+                                         "http://127.0.0.1:8081/healthz", "http://127.0.0.1:8082/healthz",
+                                         "http://127.0.0.1:8083/healthz")), timeout=30, what="reloaded")
         pids = subprocess.run(["pgrep", "-s", str(run.pid)], capture_output=True, text=True).stdout.split()
         assert len(pids) >= 7          # the script, redis and five services
     finally:
