@@ -20,12 +20,10 @@ static int
 s_check (const yx_config_t *cfg, char *err, size_t errlen)
 {
     yx_metrics_t mx = { .cfg = cfg };
-    int rc = yx_web_load_geo (&mx);
-    if (rc)
-        snprintf (err, errlen, "geo: cannot read %s or %s", cfg->geo_grids, cfg->geo_streets);
+    int rc = yx_web_load_geo (&mx, err, errlen);
     json_decref (mx.grids);
     json_decref (mx.streets);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 int
@@ -42,8 +40,9 @@ main (int argc, char **argv)
         return yx_service_end (1);
     }
     yx_metrics_t mx = { cfg, &mirror, yx_now_ms (), NULL, NULL };
-    if (yx_web_load_geo (&mx)) {
-        fprintf (stderr, "metrics: config error: geo: cannot read %s or %s\n", cfg->geo_grids, cfg->geo_streets);
+    char err[600];
+    if (yx_web_load_geo (&mx, err, sizeof err)) {
+        fprintf (stderr, "metrics: config error: %s\n", err);
         json_decref (mx.grids);
         yx_mirror_destroy (&mirror);
         yx_config_destroy (&cfg);

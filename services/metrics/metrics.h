@@ -244,8 +244,9 @@ json_t *yx_dash_compute (const yx_metrics_t *mx, const char *scope, int64_t sinc
 /* web.c — the page and the map geometry */
 /* Serves /, /app.js, /style.css. 0 when the path is one of them, -1 otherwise. */
 int yx_web_asset (const char *url, yx_http_resp_t *resp);
-/* Loads the GeoJSON files named by the config. 0/-1 (logged). */
-int yx_web_load_geo (yx_metrics_t *mx);
+/* Loads the GeoJSON files named by the config. 0, or -1 (logged) with
+ * "geo: cannot read FILE" in err. */
+int yx_web_load_geo (yx_metrics_t *mx, char *err, size_t errlen);
 /* GET /v1/geo/grids or /v1/geo/streets cut to a scope (a new reference). */
 json_t *yx_web_geo (const yx_metrics_t *mx, const char *which, const char *scope);
 

@@ -7,6 +7,7 @@
  * to the caller's scope on request. */
 #include "metrics.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "case.h"
@@ -88,13 +89,16 @@ s_load (const char *path, const char *const *props, int nprops)
 }
 
 int
-yx_web_load_geo (yx_metrics_t *mx)
+yx_web_load_geo (yx_metrics_t *mx, char *err, size_t errlen)
 {
     static const char *const grid_props[] = { "code", "community", "street", "district" };
     static const char *const street_props[] = { "adcode", "name", "district_adcode" };
     mx->grids = s_load (mx->cfg->geo_grids, grid_props, 4);
     mx->streets = mx->grids ? s_load (mx->cfg->geo_streets, street_props, 3) : NULL;
-    return mx->grids && mx->streets ? 0 : -1;
+    if (mx->grids && mx->streets)
+        return 0;
+    snprintf (err, errlen, "geo: cannot read %s", mx->grids ? mx->cfg->geo_streets : mx->cfg->geo_grids);
+    return -1;
 }
 
 json_t *
