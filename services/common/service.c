@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "store.h"
+#include "util.h"
 
 volatile sig_atomic_t yx_stopping = 0;
 
@@ -318,22 +318,22 @@ yx_service_set_check (yx_service_check_fn check)
 }
 
 long long
-yx_service_request_reload (const yx_config_t *cfg, const char *by)
+yx_service_request_reload (yx_store_t *store, const char *by)
 {
-    yx_store_t *store = yx_store_new (cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
-    char key[64];
-    yx_key (key, sizeof key, cfg->city_code, "config");
-    redisReply *r = store ? yx_store_cmd (store, "HINCRBY %s generation 1", key) : NULL;
-    long long gen = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    redisReply *queued[3] = {
+        yx_store_cmd (store, "MULTI"),
+        yx_store_cmd (store, "HINCRBY %s generation 1", s_svc.key),
+        yx_store_cmd (store, "HSET %s requested_by %s requested_at_ms %lld", s_svc.key, by, (long long) yx_now_ms ()),
+    };
+    redisReply *r = yx_store_cmd (store, "EXEC");
+    long long gen = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER
+                        ? r->element[0]->integer
+                        : -1;
+    for (int i = 0; i < 3; i++)
+        if (queued[i])
+            freeReplyObject (queued[i]);
     if (r)
         freeReplyObject (r);
-    if (gen > 0) {
-        r = yx_store_cmd (store, "HSET %s requested_by %s requested_at_ms %lld", key, by,
-                          (long long) time (NULL) * 1000);
-        if (r)
-            freeReplyObject (r);
-    }
-    yx_store_destroy (&store);
     return gen;
 }
 

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "store.h"
 
 /* Set to 1 by SIGTERM or SIGINT (and by a reload); loops poll it and exit cleanly. */
 extern volatile sig_atomic_t yx_stopping;
@@ -39,8 +40,9 @@ void yx_service_set_check (yx_service_check_fn check);
 int yx_service_check_config (char *err, size_t errlen);
 
 /* Asks every service of the city to reload: bumps the configuration generation in
- * Redis (cfg's connection settings). The new generation, or -1 when Redis failed. */
-long long yx_service_request_reload (const yx_config_t *cfg, const char *by);
+ * Redis through store (one MULTI, with who asked and when). The new generation, or -1
+ * when Redis failed. */
+long long yx_service_request_reload (yx_store_t *store, const char *by);
 
 /* The /healthz body: status, service, pid and the configuration generation running. */
 json_t *yx_service_health (const char *service);

@@ -134,7 +134,7 @@ s_reload (const yx_intake_t *in, const yx_caller_t *caller, const yx_http_req_t 
         yx_http_error (resp, 422, "config_invalid", err, NULL);
         return;
     }
-    long long gen = yx_service_request_reload (in->cfg, caller->key->name);
+    long long gen = yx_service_request_reload (yx_intake_conn (in)->store, caller->key->name);
     if (gen < 0) {
         yx_http_error (resp, 503, "unavailable", "the case store is unavailable", NULL);
         resp->retry_after = 1;
