@@ -235,9 +235,7 @@ s_peer_addr (struct MHD_Connection *conn, uint8_t out[16])
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
     if (sa && sa->sa_family == AF_INET) {
-        memset (out, 0, 10);
-        out[10] = out[11] = 0xff;
-        memcpy (out + 12, &((const struct sockaddr_in *) sa)->sin_addr, 4);
+        yx_ip_mapped_v4 (&((const struct sockaddr_in *) sa)->sin_addr, out);
         return 0;
     }
     if (sa && sa->sa_family == AF_INET6) {
@@ -248,13 +246,11 @@ s_peer_addr (struct MHD_Connection *conn, uint8_t out[16])
 }
 
 int
-yx_http_client_addr (const yx_http_req_t *req, const char *trusted_proxy, uint8_t out[16])
+yx_http_client_addr (const yx_http_req_t *req, const uint8_t *trusted_proxy, uint8_t out[16])
 {
     if (s_peer_addr (req->conn, out))
         return -1;
-    uint8_t proxy[16];
-    if (!trusted_proxy || !*trusted_proxy || yx_ip_parse (trusted_proxy, strlen (trusted_proxy), proxy)
-        || memcmp (proxy, out, 16) != 0)
+    if (!trusted_proxy || memcmp (trusted_proxy, out, 16) != 0)
         return 0;
     const char *xff = yx_http_header (req, "X-Forwarded-For");
     if (!xff)

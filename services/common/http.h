@@ -51,10 +51,10 @@ void yx_http_text (yx_http_resp_t *resp, int status, const char *content_type, c
 int yx_http_query_limit (const yx_http_req_t *req, int def, int max, int *out, yx_http_resp_t *resp);
 
 /* The client's address as 16 bytes (IPv4 as ::ffff:a.b.c.d). When the peer is
- * trusted_proxy (an address literal; "" or NULL for none) and the request carries
+ * trusted_proxy (16 bytes as yx_ip_parse gives them; NULL for none) and the request carries
  * X-Forwarded-For, its right-most entry names the client instead (the one the proxy
  * appended; anything to its left is the client's own claim). 0, or -1 when unknown. */
-int yx_http_client_addr (const yx_http_req_t *req, const char *trusted_proxy, uint8_t out[16]);
+int yx_http_client_addr (const yx_http_req_t *req, const uint8_t *trusted_proxy, uint8_t out[16]);
 
 const char *yx_http_header (const yx_http_req_t *req, const char *name);
 const char *yx_http_query (const yx_http_req_t *req, const char *name);

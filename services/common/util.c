@@ -216,10 +216,16 @@ yx_ip_parse (const char *s, size_t len, uint8_t out[16])
     buf[len] = '\0';
     struct in_addr v4;
     if (inet_pton (AF_INET, buf, &v4) == 1) {
-        memset (out, 0, 10);
-        out[10] = out[11] = 0xff;
-        memcpy (out + 12, &v4, 4);
+        yx_ip_mapped_v4 (&v4, out);
         return 0;
     }
     return inet_pton (AF_INET6, buf, out) == 1 ? 0 : -1;
+}
+
+void
+yx_ip_mapped_v4 (const void *v4, uint8_t out[16])
+{
+    memset (out, 0, 10);
+    out[10] = out[11] = 0xff;
+    memcpy (out + 12, v4, 4);
 }

@@ -29,6 +29,8 @@ size_t yx_utf8_chars (const char *s, size_t len);
 /* Parses an IPv4 or IPv6 address literal (the first len bytes of s, surrounding spaces
  * ignored) into 16 bytes, IPv4 as the mapped address ::ffff:a.b.c.d. 0/-1. */
 int yx_ip_parse (const char *s, size_t len, uint8_t out[16]);
+/* The 16-byte form of an IPv4 address (4 bytes, network order): ::ffff:a.b.c.d. */
+void yx_ip_mapped_v4 (const void *v4, uint8_t out[16]);
 
 /* Case ids: "DDDDDD-YYYYMMDD-NNNNNN". Checks the shape and copies the district. 0/-1. */
 int yx_case_id_district (const char *id, char district[8]);

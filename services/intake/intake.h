@@ -24,6 +24,8 @@ typedef struct {
     yx_config_t *cfg;           /* configuration (read-only after start) */
     yx_geo_t *geo;              /* city geometry (read-only) */
     yx_ratelimit_t *limits;     /* per-key request rates */
+    uint8_t proxy[16];          /* intake.trusted_proxy parsed once */
+    bool has_proxy;             /* intake.trusted_proxy is set */
 } yx_intake_t;
 
 /* Per-thread connections: each HTTP pool thread and the native loop has its own. */

@@ -5,6 +5,7 @@
  * ROUTER intake until SIGTERM (or a reload, service.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zmq.h>
 
 #include "bus.h"
@@ -13,6 +14,7 @@
 #include "native.h"
 #include "ratelimit.h"
 #include "service.h"
+#include "util.h"
 
 /* The city geometry cfg names, gazetteer included. NULL with err. */
 static yx_geo_t *
@@ -53,7 +55,8 @@ main (int argc, char **argv)
         yx_config_destroy (&cfg);
         return yx_service_end (2);
     }
-    yx_intake_t in = { cfg, geo, yx_ratelimit_new (cfg) };
+    yx_intake_t in = { cfg, geo, yx_ratelimit_new (cfg), { 0 }, false };
+    in.has_proxy = yx_ip_parse (cfg->trusted_proxy, strlen (cfg->trusted_proxy), in.proxy) == 0;
     yx_http_t *http = yx_http_start (cfg->intake_bind, cfg->intake_port, cfg->intake_threads,
                                      (size_t) cfg->intake_max_body, yx_intake_http, &in);
     if (!http) {

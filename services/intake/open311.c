@@ -456,7 +456,7 @@ static bool
 s_public_limited (const yx_intake_t *in, const yx_http_req_t *req, yx_http_resp_t *resp, yx_o311_fmt_t fmt)
 {
     uint8_t addr[16];
-    if (yx_http_client_addr (req, in->cfg->trusted_proxy, addr))
+    if (yx_http_client_addr (req, in->has_proxy ? in->proxy : NULL, addr))
         return false;
     int wait = yx_ratelimit_take_addr (in->limits, addr, yx_mono_ms ());
     if (!wait)
