@@ -95,19 +95,16 @@ static int
 s_str (const config_setting_t *g, const char *path, const char *name, char *buf, size_t n, bool url,
        char *err, size_t errlen)
 {
-    char key[160];
-    snprintf (key, sizeof key, "%s.%s", path, name);
     const config_setting_t *m = config_setting_get_member (g, name);
     if (!m)
         return 0;
-    if (config_setting_type (m) != CONFIG_TYPE_STRING)
-        return yx_cfg_fail (m, key, err, errlen, "expected a string");
-    const char *v = config_setting_get_string (m);
-    if (strlen (v) >= n)
-        return yx_cfg_fail (m, key, err, errlen, "too long");
-    if (url && *v && strncmp (v, "http://", 7) && strncmp (v, "https://", 8))
+    if (yx_cfg_str (g, path, name, buf, n, false, err, errlen))
+        return -1;
+    if (url && *buf && strncmp (buf, "http://", 7) && strncmp (buf, "https://", 8)) {
+        char key[160];
+        snprintf (key, sizeof key, "%s.%s", path, name);
         return yx_cfg_fail (m, key, err, errlen, "must be an http:// or https:// URL");
-    memcpy (buf, v, strlen (v) + 1);
+    }
     return 0;
 }
 
