@@ -202,6 +202,7 @@ s_watch (void *arg)
     sigemptyset (&hup);
     sigaddset (&hup, SIGHUP);
     int turns = 0;
+    long long refused = -1;         /* a generation whose file was invalid here */
     while (!atomic_load (&s_svc.quit)) {
         struct timespec second = { 1, 0 };
         int sig = sigtimedwait (&hup, NULL, &second);
@@ -213,13 +214,13 @@ s_watch (void *arg)
         long long mine = atomic_load (&s_svc.generation);
         if (gen >= 0 && mine < 0)   /* Redis was down at start: what it says now is ours */
             atomic_store (&s_svc.generation, mine = gen);
-        bool newer = gen >= 0 && gen != mine;
+        bool newer = gen >= 0 && gen != mine && gen != refused;
         if (sig != SIGHUP && !newer)
             continue;
         if (s_try_reload (sig == SIGHUP ? "signal" : "generation", newer ? gen : mine))
             break;
         if (newer)                  /* invalid here: do not try this generation again */
-            atomic_store (&s_svc.generation, gen);
+            refused = gen;
     }
     s_close_unclaimed ();
     yx_store_destroy (&store);
