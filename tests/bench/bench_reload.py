@@ -23,7 +23,6 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 from yxsys import System  # noqa: E402
 
 SERVICES = ("intake", "classifier", "dispatcher", "notifier", "metrics")
-RESETS = [0]   # probes whose connection was closed without an answer, all rounds
 
 
 def generation(s, svc):
@@ -36,12 +35,12 @@ def generation(s, svc):
 
 def one_round(s, gen):
     """Returns (ms until every service is on gen, ms intake refused connections, longest
-    ms a /healthz request took)."""
+    ms a /healthz request took, probes cut off by the stop)."""
     start = time.monotonic()
     r = s.call("POST", "/v1/admin/reload", "demo-admin-key")
     assert r.status_code == 202 and r.json()["generation"] == gen, r.text
     refused_at, refused_ms, slowest = None, 0.0, 0.0
-    resets = RESETS
+    resets = 0                          # probes accepted by the old image and closed by its stop
     while time.monotonic() - start < 30:
         t = time.monotonic()
         try:
@@ -52,11 +51,11 @@ def one_round(s, gen):
                 refused_at = None
         except requests.ConnectionError as e:
             if "refused" not in str(e).lower():
-                resets[0] += 1          # accepted by the old image and closed by its stop
+                resets += 1
             elif refused_at is None:
                 refused_at = t
         if refused_at is None and all(generation(s, svc) == gen for svc in SERVICES):
-            return (time.monotonic() - start) * 1000, refused_ms, slowest
+            return (time.monotonic() - start) * 1000, refused_ms, slowest, resets
     raise RuntimeError(f"generation {gen} not reached in 30 s")
 
 
@@ -67,9 +66,10 @@ def main():
         s = System(tmp, bin_dir=os.path.join(ROOT, build, "bin"), settings={"log.level": "warn"})
         s.start_all()
         try:
-            reached, refused, slowest = [], [], []
+            reached, refused, slowest, cut = [], [], [], []
             for gen in range(1, rounds + 1):
-                all_ms, gap_ms, slow_ms = one_round(s, gen)
+                all_ms, gap_ms, slow_ms, resets = one_round(s, gen)
+                cut.append(resets)
                 reached.append(all_ms)
                 refused.append(gap_ms)
                 slowest.append(slow_ms)
@@ -84,7 +84,7 @@ def main():
           f"intake refused connections for median {statistics.median(refused):.0f} ms (max {max(refused):.0f}); "
           f"the slowest /healthz of a round took median {statistics.median(slowest):.0f} ms "
           f"(max {max(slowest):.0f}): the wait of a request made during the restart; "
-          f"{RESETS[0]} probe(s) cut off by the old image's stop")
+          f"{sum(cut)} probe(s) cut off by the old image's stop")
 
 
 if __name__ == "__main__":
